@@ -1,0 +1,42 @@
+// Recurrent states of the layers, blocks and models. Empty (undefined) tensors mean "start from zeros".
+// All recurrent quantities are fp32 whatever the weight dtype.
+//
+// Conventions:
+//  * causal conv: `conv` holds the last K-1 inputs of the conv (B, K-1, D), oldest first; forward and
+//    step both read and return it in this form (the reference's step keeps K entries; see README).
+//  * mLSTM cell (the mlstm_kernels convention, q scaled by 1/sqrt(DHQK), shared by both families):
+//    C (B, NH, DHQK, DHV), n (B, NH, DHQK), m (B, NH, 1).
+//  * sLSTM cell: (4, B, NH*DH) = [y, c, n, m] (the reference's layout).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace xlstm {
+
+struct mLSTMState {
+  torch::Tensor C, n, m;
+  bool defined() const { return C.defined(); }
+};
+
+struct mLSTMLayerState {
+  torch::Tensor conv;
+  mLSTMState cell;
+};
+
+struct sLSTMLayerState {
+  torch::Tensor conv;
+  torch::Tensor slstm;  // (4, B, E)
+};
+
+// State of one xLSTMBlock: only the member that matches the block's layer is used.
+struct xLSTMBlockState {
+  mLSTMLayerState mlstm;
+  sLSTMLayerState slstm;
+};
+
+// State of an xLSTMBlockStack / xLSTMLMModel: one entry per block (empty vector = zeros everywhere).
+using xLSTMStackState = std::vector<xLSTMBlockState>;
+
+}  // namespace xlstm

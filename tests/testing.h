@@ -1,0 +1,48 @@
+// Shared helpers of the test suites: fixture paths, relative errors, tolerance checks.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include "xlstm/io/safetensors.h"
+
+namespace xlstm::testing {
+
+// ../shared (or $XLSTM_SHARED_DIR): fixtures/ and data/.
+inline std::string shared_dir() {
+  if (const char* env = std::getenv("XLSTM_SHARED_DIR")) return env;
+  return XLSTM_SHARED_DIR;
+}
+inline std::string fixture_path(const std::string& name, const std::string& file) {
+  return shared_dir() + "/fixtures/" + name + "/" + file;
+}
+inline std::string source_path(const std::string& rel) { return std::string(XLSTM_SOURCE_DIR) + "/" + rel; }
+inline std::map<std::string, torch::Tensor> load_fixture(const std::string& name, const std::string& file) {
+  return io::load_safetensors(fixture_path(name, file));
+}
+
+// ||a - b|| / ||b|| in float64.
+inline double rel_error(const torch::Tensor& a, const torch::Tensor& b) {
+  auto a64 = a.detach().to(torch::kCPU, torch::kFloat64);
+  auto b64 = b.detach().to(torch::kCPU, torch::kFloat64);
+  const double denom = b64.norm().item<double>();
+  const double diff = (a64 - b64).norm().item<double>();
+  return denom == 0.0 ? diff : diff / denom;
+}
+
+}  // namespace xlstm::testing
+
+// Shapes equal, no NaN/Inf, and relative error within tol.
+#define XLSTM_EXPECT_CLOSE(actual, expected, tol)                                                   \
+  do {                                                                                           \
+    auto _a = (actual);                                                                          \
+    auto _e = (expected);                                                                        \
+    ASSERT_EQ(_a.sizes(), _e.sizes()) << #actual;                                                \
+    EXPECT_TRUE(torch::isfinite(_a.detach().to(torch::kFloat32)).all().item<bool>()) << #actual " has NaN/Inf"; \
+    const double _err = ::xlstm::testing::rel_error(_a, _e);                                     \
+    EXPECT_LE(_err, (tol)) << #actual " vs " #expected;                                          \
+  } while (0)
