@@ -1,0 +1,32 @@
+// xLSTMBlockStack (xlstm-spec.md §1.10, §2.7): blocks in block-map order (mLSTM or sLSTM blocks built
+// from per-index copies of the block configs), then the post-blocks LayerNorm.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <tuple>
+
+#include "xlstm/block.h"
+#include "xlstm/config.h"
+#include "xlstm/state.h"
+
+namespace xlstm {
+
+class xLSTMBlockStackImpl : public torch::nn::Module {
+ public:
+  explicit xLSTMBlockStackImpl(const xLSTMBlockStackConfig& config);  // config after post_init()
+
+  // x (B, S, E) -> (B, S, E); state: one entry per block, or empty for zeros. Any S >= 1.
+  std::tuple<torch::Tensor, xLSTMStackState> forward(const torch::Tensor& x, const xLSTMStackState& state = {});
+  std::tuple<torch::Tensor, xLSTMStackState> step(const torch::Tensor& x, const xLSTMStackState& state = {});
+  void reset_parameters();
+
+  xLSTMBlockStackConfig config;
+  torch::nn::ModuleList blocks{nullptr};
+  LayerNorm post_blocks_norm{nullptr};  // null when add_post_blocks_norm is false
+
+  xLSTMBlock block(size_t index) const { return xLSTMBlock(blocks->ptr<xLSTMBlockImpl>(index)); }
+};
+TORCH_MODULE(xLSTMBlockStack);
+
+}  // namespace xlstm
