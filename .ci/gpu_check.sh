@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One call on the GPU machine: configure against the pip LibTorch, build with all cores, run every
+# test (CUDA ones included), the demo on the GPU, and the benchmarks; logs and results go to $OUT.
+#   bash .ci/gpu_check.sh [ctest regex to exclude]      (carry .deps when the machine lacks nlohmann-json)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/xlstm-gpu}
+mkdir -p "$OUT"
+exclude=${1:-consumer_subdirectory}
+prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+extra=()
+[ -f /usr/include/nlohmann/json.hpp ] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
+{ nvidia-smi; nvcc --version; python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name())'; } \
+  > "$OUT/env.txt" 2>&1
+summary() { echo "$*" | tee -a "$OUT/summary.txt"; }
+
+t0=$(date +%s)
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_CUDA=ON \
+  "${extra[@]}" > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+cmake --build build-gpu -j "$(nproc)" > "$OUT/build.log" 2>&1 || { grep -m 20 -A 6 -E "error|Error" "$OUT/build.log"; exit 1; }
+summary "build: $(( $(date +%s) - t0 )) s on $(nproc) cores"
+
+t0=$(date +%s)
+ctest --test-dir build-gpu --output-on-failure -E "$exclude" > "$OUT/ctest.log" 2>&1
+rc=$?
+summary "ctest (rc $rc, $(( $(date +%s) - t0 )) s): $(grep -E 'tests passed|tests failed' "$OUT/ctest.log")"
+build-gpu/tests/xlstm_tests --gtest_filter='Cuda*' --gtest_output="xml:$OUT/cuda_tests.xml" > "$OUT/cuda_tests.log" 2>&1
+summary "cuda tests: $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
+build-gpu/examples/xlstm_demo --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
+  > "$OUT/demo_cuda.log" 2>&1
+summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"
+for bench in build-gpu/examples/bench_*; do
+  [ -x "$bench" ] || continue
+  name=$(basename "$bench")
+  "$bench" --device cuda > "$OUT/$name.txt" 2>&1
+  summary "$name (rc $?)"
+  cat "$OUT/$name.txt"
+done
+grep -E "FAILED|Failure" "$OUT/ctest.log" | head -40
+cat "$OUT/summary.txt"
+exit $rc

@@ -1,0 +1,14 @@
+// Umbrella header of the xlstm library: configs, components, mLSTM / sLSTM layers, blocks, the block
+// stack, the language model, and checkpoint IO.
+#pragma once
+
+#include "xlstm/block.h"
+#include "xlstm/block_stack.h"
+#include "xlstm/config.h"
+#include "xlstm/io/safetensors.h"
+#include "xlstm/io/state_dict.h"
+#include "xlstm/lm_model.h"
+#include "xlstm/mlstm/backends.h"
+#include "xlstm/mlstm/layer.h"
+#include "xlstm/slstm/layer.h"
+#include "xlstm/state.h"
