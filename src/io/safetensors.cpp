@@ -79,13 +79,14 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path), map
     throw CheckpointError(path + ": " + e.what());
   }
   metadata_ = std::move(header.metadata);
+  data_start_ = header.data_start;
   for (auto& e : header.entries) {
     TensorInfo info;
     info.name = e.name;
     info.dtype = scalar_type(e.dtype);
     info.shape = std::move(e.shape);
-    info.begin = header.data_start + e.begin;
-    info.end = header.data_start + e.end;
+    info.begin = e.begin;
+    info.end = e.end;
     index_[info.name] = tensors_.size();
     tensors_.push_back(std::move(info));
   }
@@ -110,7 +111,7 @@ const TensorInfo& SafetensorsReader::info(const std::string& name) const {
 
 torch::Tensor SafetensorsReader::tensor(const std::string& name, bool copy) const {
   const TensorInfo& t = info(name);
-  uint8_t* src = mapping_->data + t.begin;
+  uint8_t* src = mapping_->data + data_start_ + t.begin;
   const size_t nbytes = t.end - t.begin;
   if (t.dtype == torch::kBool) {
     // Bytes other than 0 and 1 are not valid bools for LibTorch.
