@@ -369,18 +369,23 @@ TEST(ConfigRoundTrip, DoublesAreExact) {
 }
 
 TEST(ConfigRoundTrip, StringsThatNeedQuotes) {
-  // Each string must come back as that string: the reader then rejects it as an unknown act_fn.
+  // Each string is written quoted (YAML 1.1 booleans too, for PyYAML readers) and must come back
+  // as that string: the reader then rejects it as an unknown act_fn.
   struct Case {
     std::string value, shown;
   };
-  for (const Case& c : {Case{"true", "\"true\""}, Case{"null", "\"null\""}, Case{"123", "\"123\""},
+  for (const Case& c : {Case{"true", "\"true\""}, Case{"True", "\"True\""}, Case{"Off", "\"Off\""},
+                        Case{"null", "\"null\""}, Case{"~", "\"~\""}, Case{"123", "\"123\""}, Case{"0x1F", "\"0x1F\""},
+                        Case{".inf", "\".inf\""},
                         Case{"1.5", "\"1.5\""}, Case{"yes", "\"yes\""}, Case{"a: b", "\"a: b\""},
                         Case{"#x", "\"#x\""}, Case{"", "\"\""}, Case{" lead", "\" lead\""}, Case{"[x]", "\"[x]\""},
                         Case{"q\"t", "\"q\\\"t\""}, Case{"tab\there", "\"tab\\there\""}, Case{"line\nbreak", "\"line\\nbreak\""}}) {
     FeedForwardConfig f = from_yaml<FeedForwardConfig>("embedding_dim: 64");
     f.act_fn = c.value;
+    const std::string yaml = to_yaml(f);
+    EXPECT_NE(yaml.find("\nact_fn: " + c.shown + "\n"), std::string::npos) << yaml;
     try {
-      from_yaml<FeedForwardConfig>(to_yaml(f));
+      from_yaml<FeedForwardConfig>(yaml);
       ADD_FAILURE() << "act_fn " << c.shown << " was accepted";
     } catch (const ConfigError& e) {
       EXPECT_EQ(e.key_path(), "act_fn");
@@ -485,7 +490,7 @@ void perturb(T& v) {
     v.push_back(7);
   } else if constexpr (IsOptional<T>::value) {
     if (v)
-      v.reset();
+      perturb(*v);  // both set, values differ (unset vs set is checked in expect_every_field_compared)
     else
       v.emplace();
   } else {
@@ -511,6 +516,22 @@ void expect_every_field_compared(const C& base) {
     });
     EXPECT_NE(changed, base) << changed_name;
   }
+  // An optional that is set differs from the same optional unset.
+  C(base).fields([&](const char* name, auto& member, FieldKind) {
+    using T = std::decay_t<decltype(member)>;
+    if constexpr (IsOptional<T>::value) {
+      C unset = base, set = base;
+      unset.fields([&](const char* n, auto& m, FieldKind) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(m)>, T>)
+          if (std::strcmp(n, name) == 0) m.reset();
+      });
+      set.fields([&](const char* n, auto& m, FieldKind) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(m)>, T>)
+          if (std::strcmp(n, name) == 0 && !m) m.emplace();
+      });
+      EXPECT_NE(unset, set) << name;
+    }
+  });
 }
 
 TEST(ConfigEqual, EveryFieldIsCompared) {
