@@ -6,7 +6,6 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "param_loading.h"
 #include "testing.h"
 #include "xlstm/components/activation.h"
 #include "xlstm/components/causal_conv1d.h"
@@ -14,6 +13,7 @@
 #include "xlstm/components/init.h"
 #include "xlstm/components/linear_headwise.h"
 #include "xlstm/components/norms.h"
+#include "xlstm/io/state_dict.h"
 
 namespace {
 
@@ -326,14 +326,10 @@ TEST(Components, NormsKeepBf16WithFp32Reductions) {
 // ------------------------------------------------------------------------------------------ feed-forward
 
 TEST(Components, GatedFeedForwardMatchesFixture) {
-  FeedForwardConfig cfg;  // fixtures/feedforward/config.yaml
-  cfg.embedding_dim = 32;
-  cfg.proj_factor = 1.3;
-  cfg.act_fn = "gelu";
-  cfg.post_init();
+  const auto cfg = from_yaml_file<FeedForwardConfig>(xlstm::testing::fixture_path("feedforward", "config.yaml"));
   ASSERT_EQ(cfg._proj_up_dim, 64);
   GatedFeedForward ffn(cfg);
-  xlstm::testing::load_parameters(*ffn, xlstm::testing::load_fixture("feedforward", "weights.safetensors"));
+  io::load_state_dict(*ffn, xlstm::testing::fixture_path("feedforward", "weights.safetensors"));
   ffn->eval();
   const auto io = xlstm::testing::load_fixture("feedforward", "io.safetensors");
   const auto y = ffn(io.at("x"));

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "gradcheck.h"
-#include "param_loading.h"
 #include "testing.h"
 #include "xlstm/io/safetensors.h"
+#include "xlstm/io/state_dict.h"
 #include "xlstm/slstm/cell.h"
 #include "xlstm/slstm/checkpoint_layout.h"
 #include "xlstm/slstm/layer.h"
@@ -35,10 +35,10 @@ sLSTMLayerConfig layer_config(int64_t embedding_dim, int64_t num_heads, int64_t 
   return cfg;
 }
 
-// The fixture's config (fixtures/slstm_layer/config.yaml) with its weights loaded.
+// The fixture's layer: config.yaml (E 32, NH 2, K 4, vanilla, powerlaw, recurrent standard) and weights.
 sLSTMLayer fixture_layer() {
-  sLSTMLayer layer(layer_config(32, 2, 4));
-  xt::load_parameters(*layer, xt::load_fixture("slstm_layer", "weights.safetensors"));
+  sLSTMLayer layer(from_yaml_file<sLSTMLayerConfig>(xt::fixture_path("slstm_layer", "config.yaml")));
+  io::load_state_dict(*layer, xt::fixture_path("slstm_layer", "weights.safetensors"));
   layer->eval();
   return layer;
 }
@@ -143,6 +143,32 @@ TEST(Slstm, CellMatchesScalarLoopWithRandomInitialState) {
   auto [y0_ref, s0_ref] = scalar_slstm(x, cell->recurrent_kernel, cell->bias, torch::zeros({4, 2, 12}));
   XLSTM_EXPECT_CLOSE(y0.transpose(1, 2).reshape({2, 6, 12}), y0_ref, 1e-5);
   XLSTM_EXPECT_CLOSE(s0_out, s0_ref, 1e-5);
+}
+
+TEST(Slstm, CellInputAndOutputShapes) {
+  torch::manual_seed(26);
+  auto cfg = layer_config(12, 3, 4);
+  sLSTMCell cell(cfg);
+  const auto x = torch::randn({2, 5, 48});  // (B, S, 4H)
+  const auto s0 = random_state(2, 12);
+  auto [y, state] = cell(x, s0);  // (B, NH, S, DH)
+  const auto y_bsh = y.transpose(1, 2).reshape({2, 5, 12});
+  for (const char* in : {"BSGNH", "SBGNH"})
+    for (const char* out : {"BNSH", "SBH", "BSH", "SBNH"}) {
+      cfg.input_shape = in;
+      cfg.output_shape = out;
+      sLSTMCell other(cfg);
+      other->recurrent_kernel.detach().copy_(cell->recurrent_kernel);
+      other->bias.detach().copy_(cell->bias);
+      auto [y2, state2] = other(std::string(in) == "SBGNH" ? x.transpose(0, 1) : x, s0);
+      const std::string o = out;
+      const auto expected = o == "BNSH"  ? y
+                            : o == "SBH" ? y_bsh.transpose(0, 1)
+                            : o == "BSH" ? y_bsh
+                                         : y_bsh.view({2, 5, 3, 4}).transpose(0, 1);
+      EXPECT_TRUE(torch::equal(y2, expected)) << in << " -> " << out;
+      EXPECT_TRUE(torch::equal(state2, state)) << in << " -> " << out;
+    }
 }
 
 TEST(Slstm, ReferenceGradientsMatchFiniteDifferences) {
@@ -335,6 +361,9 @@ TEST(Slstm, BadInputErrorsNameShapes) {
   auto cfg = layer_config(32, 3, 4);
   EXPECT_NE(error_of([&] { sLSTMLayer l(cfg); }).find("num_heads: 3 does not divide 32"), std::string::npos);
   cfg = layer_config(32, 2, 4);
+  cfg.output_shape = "BSH";
+  EXPECT_NE(error_of([&] { sLSTMLayer l(cfg); }).find("output_shape: the sLSTM layer needs"), std::string::npos);
+  cfg = layer_config(32, 2, 4);
   cfg.function = "lstm";
   cfg.post_init();
   EXPECT_NE(error_of([&] { sLSTMLayer l(cfg); }).find("function: 'lstm' is not supported"), std::string::npos);
@@ -382,7 +411,7 @@ TEST(Slstm, VanillaCheckpointIsConverted) {
   layer_sd["slstm_cell._bias_"] = bv;
   EXPECT_EQ(convert_vanilla_slstm_params(layer_sd), 1);
   sLSTMLayer layer(layer_config(32, 2, 4));
-  xt::load_parameters(*layer, layer_sd);
+  io::load_state_dict(*layer, layer_sd);
   const auto io = xt::load_fixture("slstm_layer", "io.safetensors");
   XLSTM_EXPECT_CLOSE(std::get<0>(layer(io.at("x"))), io.at("y"), 1e-5);
 

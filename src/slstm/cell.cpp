@@ -19,10 +19,10 @@ sLSTMCellImpl::sLSTMCellImpl(const sLSTMCellConfig& cfg) : config(cfg) {
   if (cfg.num_gates != 4) throw ConfigError("num_gates", std::to_string(cfg.num_gates) + " must be 4");
   if (cfg.backend != "cuda" && cfg.backend != "vanilla")
     throw ConfigError("backend", "'" + cfg.backend + "' is not one of cuda, vanilla");
-  if (cfg.input_shape != "BSGNH")
-    throw ConfigError("input_shape", "'" + cfg.input_shape + "' is not supported (only 'BSGNH')");
-  if (cfg.output_shape != "BNSH")
-    throw ConfigError("output_shape", "'" + cfg.output_shape + "' is not supported (only 'BNSH')");
+  if (cfg.input_shape != "BSGNH" && cfg.input_shape != "SBGNH")
+    throw ConfigError("input_shape", "'" + cfg.input_shape + "' is not one of BSGNH, SBGNH");
+  if (cfg.output_shape != "BNSH" && cfg.output_shape != "SBH" && cfg.output_shape != "BSH" && cfg.output_shape != "SBNH")
+    throw ConfigError("output_shape", "'" + cfg.output_shape + "' is not one of BNSH, SBH, BSH, SBNH");
   const int64_t head_dim = hidden / heads;
   recurrent_kernel = register_parameter("_recurrent_kernel_", torch::empty({heads, head_dim, 4 * head_dim}));
   bias = register_parameter("_bias_", torch::empty({4 * hidden}));
@@ -61,16 +61,22 @@ void sLSTMCellImpl::reset_parameters() {
 
 std::tuple<torch::Tensor, torch::Tensor> sLSTMCellImpl::forward(const torch::Tensor& x, const torch::Tensor& state) {
   const int64_t hidden = config.hidden_size, heads = config.num_heads, head_dim = config.head_dim();
-  TORCH_CHECK(x.dim() == 3 && x.size(2) == 4 * hidden, "sLSTMCell: expected input (B, S, ", 4 * hidden, "), got ",
-              x.sizes());
-  const int64_t batch = x.size(0), seq = x.size(1);
+  const bool time_major = config.input_shape == "SBGNH";
+  TORCH_CHECK(x.dim() == 3 && x.size(2) == 4 * hidden, "sLSTMCell: expected input (", time_major ? "S, B, " : "B, S, ",
+              4 * hidden, "), got ", x.sizes());
+  const auto xb = time_major ? x.transpose(0, 1) : x;  // (B, S, 4H)
+  const int64_t batch = xb.size(0), seq = xb.size(1);
   TORCH_CHECK(!state.defined() || (state.dim() == 3 && state.size(0) == 4 && state.size(1) == batch &&
                                    state.size(2) == hidden),
               "sLSTMCell: expected state (4, ", batch, ", ", hidden, "), got ", state.sizes());
   // (B, S, G, NH, DH) -> (B, S, NH, G, DH)
-  const auto wx = x.reshape({batch, seq, 4, heads, head_dim}).transpose(2, 3);
-  auto [y, last] = slstm_forward_reference(wx, recurrent_kernel, bias, state);
-  return {y.transpose(1, 2), last};
+  const auto wx = xb.reshape({batch, seq, 4, heads, head_dim}).transpose(2, 3);
+  auto [y, last] = slstm_forward_reference(wx, recurrent_kernel, bias, state);  // y (B, S, NH, DH)
+  const auto& out = config.output_shape;
+  if (out == "SBH") return {y.reshape({batch, seq, hidden}).transpose(0, 1), last};
+  if (out == "BSH") return {y.reshape({batch, seq, hidden}), last};
+  if (out == "SBNH") return {y.transpose(0, 1), last};
+  return {y.transpose(1, 2), last};  // BNSH
 }
 
 }  // namespace xlstm

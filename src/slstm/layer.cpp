@@ -13,6 +13,9 @@ sLSTMLayerImpl::sLSTMLayerImpl(const sLSTMLayerConfig& cfg) : config(cfg) {
                                          std::to_string(embed) + "; call post_init() on the config");
   if (cfg.conv1d_kernel_size < 0)
     throw ConfigError("conv1d_kernel_size", std::to_string(cfg.conv1d_kernel_size) + " must be >= 0");
+  if (cfg.input_shape != "BSGNH" || cfg.output_shape != "BNSH")
+    throw ConfigError(cfg.input_shape != "BSGNH" ? "input_shape" : "output_shape",
+                      "the sLSTM layer needs the cell's default layouts (input_shape BSGNH, output_shape BNSH)");
   // The cell validates heads, function and init names before the head-wise projections do.
   auto cell = sLSTMCell(cfg);
   if (cfg.conv1d_kernel_size > 0) conv1d = register_module("conv1d", CausalConv1d(embed, cfg.conv1d_kernel_size));

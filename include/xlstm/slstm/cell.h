@@ -16,8 +16,8 @@ namespace xlstm {
 class sLSTMCellImpl : public torch::nn::Module {
  public:
   // cfg after post_init (hidden_size set; an sLSTMLayerConfig works as well). Throws ConfigError for
-  // a hidden_size that num_heads does not divide, an unknown backend / init name, input_shape other
-  // than "BSGNH", output_shape other than "BNSH", and function "lstm" (not supported).
+  // a hidden_size that num_heads does not divide, an unknown backend, init name or shape name, and
+  // for function "lstm" (the classic-LSTM variant is not supported).
   explicit sLSTMCellImpl(const sLSTMCellConfig& cfg);
 
   // recurrent_weight_init: "zeros" | "standard" (U(-1/sqrt(H), 1/sqrt(H)));
@@ -25,9 +25,11 @@ class sLSTMCellImpl : public torch::nn::Module {
   // "standard" (all U(-1/sqrt(H), 1/sqrt(H))) | "zeros"; slots not named are zero.
   void reset_parameters();
 
-  // x (B, S, 4H) in the external layout "BSGNH": x[b, t, g·H + h·DH + j], gates i, f, z, o.
-  // state (4, B, H) = [y, c, n, m] or undefined (zeros).
-  // Returns y (B, NH, S, DH) in x's dtype and the final state (4, B, H) in fp32 (fp64 for fp64 inputs).
+  // x (B, S, 4H) in the external layout "BSGNH": x[b, t, g·H + h·DH + j], gates i, f, z, o
+  // ((S, B, 4H) with input_shape "SBGNH"). state (4, B, H) = [y, c, n, m] or undefined (zeros).
+  // Returns y in x's dtype, (B, NH, S, DH) for output_shape "BNSH" (the default; "SBH": (S, B, H),
+  // "BSH": (B, S, H), "SBNH": (S, B, NH, DH)), and the final state (4, B, H) in fp32 (fp64 for fp64
+  // inputs).
   std::tuple<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& state = {});
 
   sLSTMCellConfig config;

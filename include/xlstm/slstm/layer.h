@@ -21,7 +21,8 @@ namespace xlstm {
 
 class sLSTMLayerImpl : public torch::nn::Module {
  public:
-  // cfg after post_init(). Throws ConfigError for widths / heads the cell rejects.
+  // cfg after post_init(). Throws ConfigError for what the cell rejects and for cell layouts other
+  // than the defaults (input_shape BSGNH, output_shape BNSH), which the reference layer also needs.
   explicit sLSTMLayerImpl(const sLSTMLayerConfig& cfg);
 
   // Gate projections small_init(E), the cell's own init (cell.h), norm weight 0, conv PyTorch default.
