@@ -54,3 +54,15 @@ else()
   find_path(XLSTM_NLOHMANN_INCLUDE_DIR nlohmann/json.hpp REQUIRED)
   target_include_directories(xlstm_json SYSTEM INTERFACE ${XLSTM_NLOHMANN_INCLUDE_DIR})
 endif()
+
+# Under add_subdirectory the imported targets found here (torch, c10, CUDA::*, yaml-cpp, ...) would be
+# visible in this directory only, while xlstm::xlstm's interface names them: make them global.
+if(NOT XLSTM_IS_TOP_LEVEL)
+  get_property(xlstm_imported DIRECTORY PROPERTY IMPORTED_TARGETS)
+  foreach(t IN LISTS xlstm_imported)
+    get_target_property(is_global ${t} IMPORTED_GLOBAL)
+    if(NOT is_global)
+      set_target_properties(${t} PROPERTIES IMPORTED_GLOBAL TRUE)
+    endif()
+  endforeach()
+endif()

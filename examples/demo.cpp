@@ -62,7 +62,7 @@ int main(int argc, char** argv) try {
             << "parameters    " << params << "\n";
 
   torch::NoGradGuard no_grad;
-  auto ids = torch::randint(0, config.vocab_size, {args.batch, args.seq}, torch::TensorOptions().device(device));
+  auto ids = torch::randint(0, config.vocab_size, {args.batch, args.seq}, torch::TensorOptions().dtype(torch::kLong).device(device));
   auto t0 = std::chrono::steady_clock::now();
   auto [logits, state] = model->forward(ids);
   const double fw = seconds_since(t0);

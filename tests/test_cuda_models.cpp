@@ -50,7 +50,7 @@ TEST_F(CudaModels, LongSequenceBf16StaysFinite) {
   model->reset_parameters();
   model->to(torch::kCUDA, torch::kBFloat16);
   torch::NoGradGuard no_grad;
-  auto ids = torch::randint(0, cfg.vocab_size, {2, 2048}, torch::TensorOptions().device(torch::kCUDA));
+  auto ids = torch::randint(0, cfg.vocab_size, {2, 2048}, torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
   auto [logits, state] = model->forward(ids);  // S > context_length: chunkwise path
   EXPECT_TRUE(torch::isfinite(logits.to(torch::kFloat32)).all().item<bool>());
   EXPECT_EQ(state[0].mlstm.cell.C.scalar_type(), torch::kFloat32);
