@@ -1,7 +1,7 @@
-// Finite-difference gradient check for float64 functions of several tensors: compares the autograd
-// gradient of <f(x), w> (w a fixed random projection) with central differences, element by element.
+// Test helper: autograd gradients of a scalar function against central finite differences (float64).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <functional>
@@ -9,31 +9,33 @@
 
 namespace xlstm::testing {
 
-// Returns max |autograd - numeric| / max(1, |numeric|) over all elements of all inputs that require grad.
-inline double gradcheck_error(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
-                              std::vector<torch::Tensor> inputs, double step = 1e-6) {
-  for (auto& x : inputs) x = x.detach().to(torch::kFloat64).requires_grad_(true);
-  auto out = f(inputs);
-  auto weights = torch::randn_like(out);
-  auto grads = torch::autograd::grad({(out * weights).sum()}, inputs, {}, /*retain_graph=*/false,
-                                     /*create_graph=*/false, /*allow_unused=*/true);
-  double worst = 0.0;
+// `inputs` are float64 tensors; f maps them to a scalar. For every element of every input, expects
+// |autograd - (f(x+h) - f(x-h)) / 2h| <= atol + rtol·|finite difference|.
+inline void expect_gradients_match_finite_differences(
+    const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f, std::vector<torch::Tensor> inputs,
+    double h = 1e-6, double atol = 1e-7, double rtol = 1e-5) {
+  for (auto& x : inputs) {
+    ASSERT_EQ(x.scalar_type(), torch::kFloat64);
+    x = x.detach().clone().requires_grad_(true);
+  }
+  const auto grads = torch::autograd::grad({f(inputs)}, inputs, /*grad_outputs=*/{}, /*retain_graph=*/false,
+                                           /*create_graph=*/false, /*allow_unused=*/true);
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    auto flat = inputs[i].view(-1);
-    auto analytic = grads[i].defined() ? grads[i].reshape(-1) : torch::zeros_like(flat);
-    for (int64_t j = 0; j < flat.numel(); ++j) {
-      const double saved = flat[j].item<double>();
-      flat[j] = saved + step;
-      const double up = (f(inputs) * weights).sum().item<double>();
-      flat[j] = saved - step;
-      const double down = (f(inputs) * weights).sum().item<double>();
-      flat[j] = saved;
-      const double numeric = (up - down) / (2 * step);
-      worst = std::max(worst, std::abs(analytic[j].item<double>() - numeric) / std::max(1.0, std::abs(numeric)));
+    auto flat = inputs[i].view({-1});
+    const auto g = grads[i].defined() ? grads[i].reshape({-1}) : torch::zeros_like(flat);
+    for (int64_t k = 0; k < flat.numel(); ++k) {
+      const double x0 = flat[k].item<double>();
+      flat[k] = x0 + h;
+      const double up = f(inputs).item<double>();
+      flat[k] = x0 - h;
+      const double down = f(inputs).item<double>();
+      flat[k] = x0;
+      const double fd = (up - down) / (2 * h), ad = g[k].item<double>();
+      EXPECT_LE(std::abs(fd - ad), atol + rtol * std::abs(fd)) << "input " << i << " element " << k
+                                                                << ": autograd " << ad << ", finite difference " << fd;
     }
   }
-  return worst;
 }
 
 }  // namespace xlstm::testing

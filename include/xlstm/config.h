@@ -24,6 +24,8 @@ namespace xlstm {
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(std::string key_path, const std::string& message);
+  // `inner`, reported for a file: what() reads "<file>: <inner.what()>"; key_path() stays the same.
+  ConfigError(const std::string& file, const ConfigError& inner);
   const std::string& key_path() const { return key_path_; }
 
  private:
@@ -31,6 +33,10 @@ class ConfigError : public std::runtime_error {
 };
 
 enum class FieldKind { user, derived };
+
+// Largest num_blocks validate() accepts. post_init() loops over the blocks, so it leaves larger (and
+// negative) counts alone for validate() to report instead of allocating without bound.
+inline constexpr int64_t kMaxNumBlocks = 65536;
 
 // ceil or floor(proj_factor * embedding_dim / multiple_of) * multiple_of (UpProjConfigMixin).
 int64_t round_proj_up_dim(double proj_factor, int64_t embedding_dim, bool round_up, int64_t multiple_of);
@@ -347,6 +353,13 @@ struct xLSTMLargeConfig {
     v("weight_mode", weight_mode, FieldKind::user);
   }
 };
+
+// Kernel names of the reference's mlstm_kernels registries that xLSTMLargeConfig accepts:
+// chunkwise_kernel takes the chunkwise--* and the parallel--* names, sequence_kernel the
+// native_sequence__* names, step_kernel the step names.
+const std::vector<std::string>& known_chunkwise_kernels();
+const std::vector<std::string>& known_sequence_kernels();
+const std::vector<std::string>& known_step_kernels();
 
 // ------------------------------------------------------------------------------------------ YAML
 

@@ -2,20 +2,19 @@
 // pushes down into its nested configs. Runs before validate(), so it must not crash on bad values:
 // anything it cannot derive is left for validate() to report.
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "xlstm/config.h"
 
 namespace xlstm {
 
-ConfigError::ConfigError(std::string key_path, const std::string& message)
-    : std::runtime_error(key_path.empty() ? message : key_path + ": " + message),
-      key_path_(std::move(key_path)) {}
-
 int64_t round_proj_up_dim(double proj_factor, int64_t embedding_dim, bool round_up, int64_t multiple_of) {
   if (multiple_of <= 0 || embedding_dim <= 0 || !std::isfinite(proj_factor)) return 0;
   const double blocks = proj_factor * static_cast<double>(embedding_dim) / static_cast<double>(multiple_of);
   const double rounded = round_up ? std::ceil(blocks) : std::floor(blocks);
+  // A dimension that does not fit int64 is reported by validate() (as 0 here, never an overflow).
+  if (!(std::fabs(rounded) < static_cast<double>(std::numeric_limits<int64_t>::max() / multiple_of))) return 0;
   return static_cast<int64_t>(rounded) * multiple_of;
 }
 
@@ -53,10 +52,12 @@ void sLSTMBlockConfig::post_init() {
 }
 
 void xLSTMBlockStackConfig::post_init() {
+  // Block counts outside [0, kMaxNumBlocks] are left for validate(); nothing below loops over them.
+  const int64_t n = num_blocks >= 0 && num_blocks <= kMaxNumBlocks ? num_blocks : 0;
   if (!mlstm_block) {
     // Without an mLSTM block every block is an sLSTM block ("all").
     slstm_at.clear();
-    for (int64_t i = 0; i < num_blocks; ++i) slstm_at.push_back(i);
+    for (int64_t i = 0; i < n; ++i) slstm_at.push_back(i);
   }
   if (mlstm_block) {
     auto& m = mlstm_block->mlstm;
@@ -74,12 +75,11 @@ void xLSTMBlockStackConfig::post_init() {
     slstm_block->_num_blocks = num_blocks;
     slstm_block->post_init();
   }
+  std::vector<bool> is_slstm(static_cast<size_t>(n), false);
+  for (int64_t j : slstm_at)
+    if (j >= 0 && j < n) is_slstm[static_cast<size_t>(j)] = true;  // out-of-range indices: validate()
   std::ostringstream map;
-  for (int64_t i = 0; i < num_blocks; ++i) {
-    bool is_slstm = false;
-    for (int64_t j : slstm_at) is_slstm = is_slstm || j == i;
-    map << (i ? "," : "") << (is_slstm ? 1 : 0);
-  }
+  for (int64_t i = 0; i < n; ++i) map << (i ? "," : "") << (is_slstm[static_cast<size_t>(i)] ? 1 : 0);
   _block_map = map.str();
 }
 

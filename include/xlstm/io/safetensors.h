@@ -56,14 +56,17 @@ class SafetensorsReader {
   std::vector<TensorInfo> tensors_;
   std::map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;
+  uint64_t data_start_ = 0;  // file offset of the data section
 };
 
 // All tensors of a file, copied into ordinary CPU tensors.
 std::map<std::string, torch::Tensor> load_safetensors(const std::string& path);
 
-// Writes CPU copies of the tensors (any device, made contiguous) in name order. Dtypes: F64 F32 F16
-// BF16 I64 I32 I16 I8 U8 BOOL. Writes to a temporary file in the same folder and renames it, so an
-// interrupted save never leaves a truncated file under `path`.
+// Writes CPU copies of the tensors (any device, made contiguous). Dtypes: F64 F32 F16 BF16 I64 I32
+// I16 I8 U8 BOOL. The header lists them by name; the data holds them by element size (8-byte types
+// first) and then by name, as the reference writer does, so that every tensor is aligned for
+// zero-copy reading. Writes to a temporary file in the same folder and renames it, so an interrupted
+// save never leaves a truncated file under `path`.
 void save_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
