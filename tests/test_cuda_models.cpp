@@ -33,14 +33,7 @@ TEST_F(CudaModels, LmFixtureLogitsGradientsAndSteps) {
     XLSTM_EXPECT_CLOSE(p.value().grad(), io.at("grad." + p.key()), 1e-5);
   }
   torch::NoGradGuard no_grad;
-  xLSTMStackState st;
-  std::vector<torch::Tensor> steps;
-  for (int64_t t = 0; t < ids.size(1); ++t) {
-    auto [lt, next] = model->step(ids.narrow(1, t, 1), st);
-    steps.push_back(lt);
-    st = next;
-  }
-  XLSTM_EXPECT_CLOSE(torch::cat(steps, 1), io.at("step_logits"), 1e-5);
+  XLSTM_EXPECT_CLOSE(testing::step_through(model, ids).first, io.at("step_logits"), 1e-5);
 }
 
 TEST_F(CudaModels, LongSequenceBf16StaysFinite) {

@@ -51,16 +51,10 @@ TEST(ModelFixtures, BlockStackForwardAndStep) {
   torch::NoGradGuard no_grad;
   auto [y, state] = stack->forward(io.at("x"));
   XLSTM_EXPECT_CLOSE(y, io.at("y"), kFixtureTol);
-  xLSTMStackState st;
-  std::vector<torch::Tensor> steps;
-  for (int64_t t = 0; t < io.at("x").size(1); ++t) {
-    auto [yt, next] = stack->step(io.at("x").narrow(1, t, 1), st);
-    steps.push_back(yt);
-    st = next;
-  }
-  XLSTM_EXPECT_CLOSE(torch::cat(steps, 1), io.at("step_y"), kFixtureTol);
+  auto [steps, st] = testing::step_through(stack, io.at("x"));
+  XLSTM_EXPECT_CLOSE(steps, io.at("step_y"), kFixtureTol);
   std::cout << "[block_stack fixture] rel errors: y " << testing::rel_error(y, io.at("y")) << ", step_y "
-            << testing::rel_error(torch::cat(steps, 1), io.at("step_y")) << "\n";
+            << testing::rel_error(steps, io.at("step_y")) << "\n";
   XLSTM_EXPECT_CLOSE(st[1].slstm.slstm, state[1].slstm.slstm, kFixtureTol);
   XLSTM_EXPECT_CLOSE(st[0].mlstm.cell.C, state[0].mlstm.cell.C, kFixtureTol);
 }
@@ -86,17 +80,11 @@ TEST(ModelFixtures, LmModelLogitsLossGradientsAndStep) {
   }
   EXPECT_EQ(checked, 44);  // every parameter of the model has a reference gradient
   torch::NoGradGuard no_grad;
-  xLSTMStackState st;
-  std::vector<torch::Tensor> steps;
-  for (int64_t t = 0; t < io.at("input_ids").size(1); ++t) {
-    auto [lt, next] = model->step(io.at("input_ids").narrow(1, t, 1), st);
-    steps.push_back(lt);
-    st = next;
-  }
-  XLSTM_EXPECT_CLOSE(torch::cat(steps, 1), io.at("step_logits"), kFixtureTol);
+  auto steps = testing::step_through(model, io.at("input_ids")).first;
+  XLSTM_EXPECT_CLOSE(steps, io.at("step_logits"), kFixtureTol);
   std::cout << "[lm_model fixture] rel errors: logits " << testing::rel_error(logits, io.at("logits")) << ", loss "
             << testing::rel_error(loss.reshape({1}), io.at("loss")) << ", worst gradient " << worst_grad
-            << ", step_logits " << testing::rel_error(torch::cat(steps, 1), io.at("step_logits")) << "\n";
+            << ", step_logits " << testing::rel_error(steps, io.at("step_logits")) << "\n";
 }
 
 // Prefill with forward, continue with forward/step: equal to one forward, for S beyond context_length

@@ -34,6 +34,20 @@ inline double rel_error(const torch::Tensor& a, const torch::Tensor& b) {
   return denom == 0.0 ? diff : diff / denom;
 }
 
+// Feeds inputs (B, S, ...) through module->step one position at a time, carrying the state; returns
+// the concatenated outputs and the final state.
+template <class Module>
+auto step_through(Module& module, const torch::Tensor& inputs) {
+  decltype(std::get<1>(module->step(inputs.narrow(1, 0, 1)))) state{};
+  std::vector<torch::Tensor> outputs;
+  for (int64_t t = 0; t < inputs.size(1); ++t) {
+    auto [y, next] = module->step(inputs.narrow(1, t, 1), state);
+    outputs.push_back(y);
+    state = std::move(next);
+  }
+  return std::make_pair(torch::cat(outputs, 1), state);
+}
+
 }  // namespace xlstm::testing
 
 // Shapes equal, no NaN/Inf, and relative error within tol.

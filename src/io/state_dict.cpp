@@ -2,6 +2,8 @@
 // buffers, validates everything before touching the module, then copies under NoGradGuard.
 #include "xlstm/io/state_dict.h"
 
+#include "xlstm/slstm/checkpoint_layout.h"
+
 namespace xlstm::io {
 namespace {
 
@@ -61,13 +63,18 @@ LoadResult load(torch::nn::Module& module, const std::map<std::string, torch::Te
 
 LoadResult load_state_dict(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
                            bool strict) {
-  return load(module, tensors, strict, "load_state_dict");
+  // sLSTM cells saved by the reference's vanilla backend are recognised by shape and converted to
+  // the CUDA layout this library uses (xlstm-spec.md §2.5); the caller's map is left as it was.
+  auto converted = tensors;
+  convert_vanilla_slstm_params(converted);
+  return load(module, converted, strict, "load_state_dict");
 }
 
 LoadResult load_state_dict(torch::nn::Module& module, const std::string& path, bool strict) {
   SafetensorsReader reader(path);
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& name : reader.keys()) tensors.emplace(name, reader.tensor(name));
+  convert_vanilla_slstm_params(tensors);
   return load(module, tensors, strict, path);
 }
 
