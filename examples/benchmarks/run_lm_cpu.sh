@@ -72,4 +72,11 @@ print("|---|---:|---:|---:|")
 for name, key in (("forward", "forward"), ("forward+backward", "forward_backward")):
     c, r = cpp[key]["tokens_per_s"], ref[key]["tokens_per_s"]
     print(f"| {name} | {c:.0f} | {r:.0f} | {c / r:.2f}x |")
+print()
+print("Bound: the LM head's GEMMs are the same library call in both; with everything else free, the")
+print("largest possible speed-up is the reference's time over the head GEMMs' time:")
+for name, key in (("forward", "forward"), ("forward+backward", "forward_backward")):
+    head = ref["lm_head_" + key]["median_s"]
+    print(f"  {name}: head GEMMs {head * 1e3:.1f} ms of the reference's {ref[key]['median_s'] * 1e3:.1f} ms "
+          f"-> at most {ref[key]['median_s'] / head:.2f}x")
 EOF
