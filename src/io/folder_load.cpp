@@ -26,7 +26,7 @@ using FileCopies = std::vector<std::pair<torch::Tensor, std::string>>;
 
 class FolderLoader {
  public:
-  FolderLoader(const CheckpointFiles& files) : files_(files) {
+  explicit FolderLoader(const CheckpointFiles& files) : files_(files) {
     for (const auto& path : files.shard_files) readers_.push_back(std::make_unique<SafetensorsReader>(path));
     for (size_t i = 0; i < readers_.size(); ++i) collect(i);
     if (!files.index_file.empty()) check_index_entries();

@@ -62,6 +62,8 @@ struct FolderLoadOptions {
   // Strict: every module tensor must be in the checkpoint with its shape, and nothing else may be;
   // otherwise one CheckpointError lists every missing, unexpected and mismatched name (with the file
   // that holds it) and the module is left untouched. Not strict: loads what fits, returns the rest.
+  // Problems of the files themselves (unreadable headers, an index that contradicts the files) raise
+  // in both modes.
   bool strict = true;
 };
 
