@@ -19,11 +19,6 @@ constexpr const char* kFormat = "xlstm-training-checkpoint";
 constexpr int kVersion = 1;
 constexpr const char* kFiles[] = {"model.safetensors", "optimizer.pt", "trainer.json", "config.yaml"};
 
-std::string strip_trailing_slashes(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
-}
-
 std::string trainer_json(const std::string& dir, int64_t step, const std::map<std::string, std::string>& metadata) {
   try {
     return json{{"format", kFormat}, {"version", kVersion}, {"step", step}, {"metadata", metadata}}.dump(2) + "\n";
@@ -79,16 +74,7 @@ void save_training_checkpoint(const std::string& dir_arg, const torch::nn::Modul
                               const std::string& config_yaml, const std::map<std::string, std::string>& metadata) {
   const std::string dir = strip_trailing_slashes(dir_arg);
   if (step < 0) throw CheckpointError(dir + ": step must be non-negative, got " + std::to_string(step));
-  switch (path_kind(dir)) {
-    case PathKind::missing:
-      break;
-    case PathKind::directory:
-      if (!directory_is_empty(dir) && path_kind(dir + "/trainer.json") != PathKind::file)
-        throw CheckpointError(dir + ": exists and is not a training checkpoint (no trainer.json); not replacing it");
-      break;
-    default:
-      throw CheckpointError(dir + ": exists and is not a folder; not replacing it");
-  }
+  check_replaceable(dir, {"trainer.json"}, "a training checkpoint");
   const std::string trainer = trainer_json(dir, step, metadata);
   const std::string optimizer_archive = optimizer_bytes(dir, optimizer);
 

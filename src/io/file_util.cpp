@@ -95,12 +95,29 @@ void sync_directory(const std::string& dir) {
   if (rc != 0) throw CheckpointError(dir + ": fsync of the folder failed: " + std::strerror(err));
 }
 
-PathKind path_kind(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return PathKind::missing;
+
+std::string strip_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+namespace {
+PathKind kind_of(int stat_result, const struct stat& st) {
+  if (stat_result != 0) return PathKind::missing;
   if (S_ISREG(st.st_mode)) return PathKind::file;
   if (S_ISDIR(st.st_mode)) return PathKind::directory;
   return PathKind::other;
+}
+}  // namespace
+
+PathKind path_kind(const std::string& path) {
+  struct stat st {};
+  return kind_of(::lstat(path.c_str(), &st), st);
+}
+
+PathKind followed_path_kind(const std::string& path) {
+  struct stat st {};
+  return kind_of(::stat(path.c_str(), &st), st);
 }
 
 bool directory_is_empty(const std::string& dir) {
@@ -116,6 +133,24 @@ bool directory_is_empty(const std::string& dir) {
   }
   ::closedir(d);
   return empty;
+}
+
+void check_replaceable(const std::string& dir, const std::vector<std::string>& markers, const std::string& what) {
+  switch (path_kind(dir)) {
+    case PathKind::missing:
+      return;
+    case PathKind::directory: {
+      if (directory_is_empty(dir)) return;
+      std::string names;
+      for (const auto& marker : markers) {
+        if (path_kind(dir + "/" + marker) == PathKind::file) return;
+        names += (names.empty() ? "" : " or ") + marker;
+      }
+      throw CheckpointError(dir + ": exists and is not " + what + " (no " + names + "); not replacing it");
+    }
+    default:
+      throw CheckpointError(dir + ": exists and is not a folder; not replacing it");
+  }
 }
 
 std::string make_temp_directory(const std::string& path) {

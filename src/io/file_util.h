@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace xlstm::io {
 
@@ -39,8 +40,19 @@ void sync_directory(const std::string& dir);
 enum class PathKind { missing, file, directory, other };
 PathKind path_kind(const std::string& path);  // symbolic links are `other`, never followed
 
+// The same, following symbolic links (Hugging Face hub caches link every file of a snapshot to a blob).
+PathKind followed_path_kind(const std::string& path);
+
+// "a/b//" -> "a/b"; "/" stays.
+std::string strip_trailing_slashes(std::string path);
+
 // True when the folder has no entries (CheckpointError when it cannot be read).
 bool directory_is_empty(const std::string& dir);
+
+// Before writing a folder to `dir`: fine when nothing is there, or an empty folder, or a folder with
+// one of `markers` (files saying it is `what`, e.g. "a training checkpoint"); anything else raises
+// CheckpointError, so that a save never replaces an unrelated folder.
+void check_replaceable(const std::string& dir, const std::vector<std::string>& markers, const std::string& what);
 
 // Creates a fresh folder next to `path` (same parent, so a rename can move it onto `path`).
 std::string make_temp_directory(const std::string& path);

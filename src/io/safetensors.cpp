@@ -132,6 +132,16 @@ torch::Tensor SafetensorsReader::tensor(const std::string& name, bool copy) cons
   return torch::from_blob(src, t.shape, [keep](void*) {}, options);
 }
 
+void SafetensorsReader::release_pages(const std::string& name) const {
+  const TensorInfo& t = info(name);
+  if (t.end == t.begin) return;
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(mapping_->data + data_start_ + t.begin) & ~(page - 1);
+  const uintptr_t last = reinterpret_cast<uintptr_t>(mapping_->data + data_start_ + t.end);
+  // Advice only: a failure leaves the pages resident, which costs memory but never correctness.
+  madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 std::map<std::string, torch::Tensor> load_safetensors(const std::string& path) {
   SafetensorsReader reader(path);
   std::map<std::string, torch::Tensor> tensors;

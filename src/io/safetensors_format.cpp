@@ -1,17 +1,19 @@
 // Validation and serialisation of safetensors headers with nlohmann::json; no LibTorch here.
 #include "io/safetensors_format.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <set>
 #include <tuple>
 
+#include "io/json_text.h"
+
 namespace xlstm::io::format {
 namespace {
 
 using json = nlohmann::json;
+using json_text::quote;
+using json_text::show;
 
 struct DtypeInfo {
   const char* name;
@@ -22,26 +24,6 @@ constexpr DtypeInfo kSupported[] = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16",
 // Dtypes of the format (reference v0.5+) that LibTorch-facing code here does not hold.
 constexpr const char* kUnsupported[] = {"F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4",
                                         "U16",     "U32",     "U64",     "C64"};
-
-// A JSON string literal for a name in a message (escaped, at most ~80 characters).
-std::string quote(const std::string& s) {
-  std::string q = json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-  if (q.size() > 80) q = q.substr(0, 76) + "...\"";
-  return q;
-}
-
-// A short rendering of a JSON value for a message; large or nested containers are only described.
-std::string show(const json& v) {
-  if (v.is_structured()) {
-    const char* kind = v.is_array() ? "an array" : "an object";
-    bool nested = v.size() > 16;
-    for (const auto& child : v) nested = nested || child.is_structured();
-    if (nested) return std::string(kind) + " of " + std::to_string(v.size()) + " elements";
-  }
-  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (s.size() > 80) s = s.substr(0, 77) + "...";
-  return s;
-}
 
 std::string show_shape(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -87,29 +69,12 @@ uint64_t byte_size(const std::string& entry, const std::string& dtype, const std
   return bytes;
 }
 
-// Parses JSON, rejecting duplicate keys at any depth (nlohmann would silently keep the last one).
 json parse_json(const uint8_t* begin, const uint8_t* end) {
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  auto callback = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty()) {
-      if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-        duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  json header;
   try {
-    header = json::parse(begin, end, callback);
-  } catch (const json::exception& e) {
-    throw FormatError(std::string("header is not valid JSON: ") + e.what());
+    return json_text::parse_strict(begin, end);
+  } catch (const json_text::ParseError& e) {
+    throw FormatError(std::string("header ") + e.what());
   }
-  if (!duplicate.empty()) throw FormatError("header has the key " + quote(duplicate) + " more than once");
-  return header;
 }
 
 std::map<std::string, std::string> parse_metadata(const json& value) {

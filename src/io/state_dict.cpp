@@ -2,33 +2,11 @@
 // buffers, validates everything before touching the module, then copies under NoGradGuard.
 #include "xlstm/io/state_dict.h"
 
+#include "io/load_report.h"
 #include "xlstm/slstm/checkpoint_layout.h"
 
 namespace xlstm::io {
 namespace {
-
-std::string shape_text(c10::IntArrayRef shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + ")";
-}
-
-// Parameters and buffers of `module` by dotted name; tied tensors appear under every name.
-std::map<std::string, torch::Tensor> named_tensors(const torch::nn::Module& module) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& item : module.named_parameters(/*recurse=*/true)) tensors[item.key()] = item.value();
-  for (const auto& item : module.named_buffers(/*recurse=*/true)) tensors[item.key()] = item.value();
-  return tensors;
-}
-
-std::string problems_text(const LoadResult& result) {
-  std::string text = std::to_string(result.missing.size()) + " missing, " + std::to_string(result.unexpected.size()) +
-                     " unexpected, " + std::to_string(result.mismatched.size()) + " mismatched";
-  for (const auto& name : result.missing) text += "\n  missing: " + name;
-  for (const auto& name : result.unexpected) text += "\n  unexpected: " + name;
-  for (const auto& entry : result.mismatched) text += "\n  mismatched: " + entry;
-  return text;
-}
 
 // `source` starts error messages: the file path, or "load_state_dict" for an in-memory dict.
 LoadResult load(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors, bool strict,

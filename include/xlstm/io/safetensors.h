@@ -48,6 +48,11 @@ class SafetensorsReader {
   const TensorInfo& info(const std::string& name) const;  // CheckpointError if absent
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   torch::Tensor tensor(const std::string& name, bool copy = false) const;
+  // Drops the memory pages that hold the entry's bytes (and any neighbour sharing those pages) from
+  // the process's resident memory; they are read again from the file when next touched, so tensors
+  // viewing them stay valid, but in-place changes made to them through zero-copy tensors are lost.
+  // For loaders that copy a file tensor by tensor and must not keep the whole file resident.
+  void release_pages(const std::string& name) const;
 
  private:
   struct Mapping;
