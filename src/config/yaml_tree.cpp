@@ -64,15 +64,16 @@ Location target_of(const std::string& reference, const Location& at) {
   size_t dots = 0;
   while (dots < reference.size() && reference[dots] == '.') ++dots;
   const std::string rest = reference.substr(dots);
-  if (rest.empty()) throw ConfigError(where, "interpolation ${" + reference + "} names no key");
+  const std::string shown = show("${" + reference + "}");
+  if (rest.empty()) throw ConfigError(where, "interpolation " + shown + " names no key");
   Location target;
   if (dots > 0) {
     // One dot: the mapping holding the value; each further dot one level up.
-    if (dots > at.size()) throw ConfigError(where, "interpolation ${" + reference + "} goes above the top of the file");
+    if (dots > at.size()) throw ConfigError(where, "interpolation " + shown + " goes above the top of the file");
     target.assign(at.begin(), at.end() - static_cast<std::ptrdiff_t>(dots));
   }
   for (const auto& key : split_keys(rest)) {
-    if (key.empty()) throw ConfigError(where, "interpolation ${" + reference + "}: empty key");
+    if (key.empty()) throw ConfigError(where, "interpolation " + shown + " has an empty key");
     target.push_back(key);
   }
   return target;

@@ -81,9 +81,6 @@ void check_mqar_params(const MQARParams& p, const std::function<std::string(cons
              " (N pairs and N queries, each query at an even offset)");
   if (p.vocab_size <= p.input_seq_len)
     fail("vocab_size", str(p.vocab_size), "must be larger than input_seq_len " + str(p.input_seq_len));
-  if (p.num_kv_pairs > p.vocab_size / 2 - 1)
-    fail("num_kv_pairs", str(p.num_kv_pairs),
-         "is more than the " + str(p.vocab_size / 2 - 1) + " distinct keys of vocab_size " + str(p.vocab_size));
   if (!(p.power_a > 0) || !std::isfinite(p.power_a))
     fail("power_a", std::to_string(p.power_a), "must be a positive number");
 }

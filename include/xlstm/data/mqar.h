@@ -8,7 +8,7 @@
 //                         (a = power_a; small a strongly favours early queries); every other position
 //                         is a uniform random token from [0, V) (random_non_queries) or 0.
 // The target at a query position is the value of its key; every other target is -100 (ignored).
-// Requires T even, V > T and 4N <= T, as Zoology asserts.
+// Requires T even, V > T and 4N <= T, as Zoology asserts (so V/2 - 1 >= 2N - 1 keys exist).
 #pragma once
 
 #include <cstdint>
