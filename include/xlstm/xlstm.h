@@ -1,10 +1,12 @@
 // Umbrella header of the xlstm library: configs, components, mLSTM / sLSTM layers, blocks, the block
-// stack, the language model, and checkpoint IO.
+// stack, the language model, checkpoint IO, and the experiment data and training library.
 #pragma once
 
 #include "xlstm/block.h"
 #include "xlstm/block_stack.h"
 #include "xlstm/config.h"
+#include "xlstm/data/formal_language_dataset.h"
+#include "xlstm/data/mqar.h"
 #include "xlstm/io/hf_config.h"
 #include "xlstm/io/hub_names.h"
 #include "xlstm/io/pretrained.h"
@@ -15,3 +17,4 @@
 #include "xlstm/mlstm/layer.h"
 #include "xlstm/slstm/layer.h"
 #include "xlstm/state.h"
+#include "xlstm/train/experiment.h"

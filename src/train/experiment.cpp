@@ -48,10 +48,10 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
   const TrainResult result = trainer.run();
 
   char summary[256];
-  std::snprintf(summary, sizeof summary, "%lld steps in %s (this process%s); train loss %.4f -> %.4f\n",
+  std::snprintf(summary, sizeof summary, "%lld steps in %s%s; train loss %.4f -> %.4f (first and last log interval%s)\n",
                 static_cast<long long>(result.steps), format_duration(result.seconds).c_str(),
-                result.resumed_from ? (", resumed at step " + std::to_string(result.resumed_from)).c_str() : "",
-                result.first_loss, result.last_loss);
+                result.resumed_from ? (" (resumed at step " + std::to_string(result.resumed_from) + ")").c_str() : "",
+                result.first_loss, result.last_loss, result.resumed_from ? " of this part" : "");
   const std::string table = results_table(result.final_results);
   out << "\n" << summary << "\n" << table << std::flush;
   if (!options.output_dir.empty()) {

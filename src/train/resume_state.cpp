@@ -43,8 +43,10 @@ at::Generator generator_of(const torch::Device& device) { return at::globalConte
 
 }  // namespace
 
-std::map<std::string, std::string> resume_metadata(const IntervalSums& sums, const torch::Device& device) {
-  std::map<std::string, std::string> m{{"interval_loss_sum", exact(sums.loss)},
+std::map<std::string, std::string> resume_metadata(const ResumeState& state, const torch::Device& device) {
+  const IntervalSums& sums = state.sums;
+  std::map<std::string, std::string> m{{"elapsed_s", exact(state.elapsed_seconds)},
+                                       {"interval_loss_sum", exact(sums.loss)},
                                        {"interval_correct", std::to_string(sums.correct)},
                                        {"interval_count", std::to_string(sums.count)},
                                        {"interval_steps", std::to_string(sums.steps)},
@@ -54,7 +56,7 @@ std::map<std::string, std::string> resume_metadata(const IntervalSums& sums, con
   return m;
 }
 
-IntervalSums restore_from_metadata(const std::map<std::string, std::string>& m, const torch::Device& device,
+ResumeState restore_from_metadata(const std::map<std::string, std::string>& m, const torch::Device& device,
                                    const std::string& dir) {
   const auto get = [&](const std::string& key) -> const std::string& {
     const auto it = m.find(key);
@@ -71,7 +73,9 @@ IntervalSums restore_from_metadata(const std::map<std::string, std::string>& m, 
       throw CheckpointError(dir + ": trainer.json metadata \"" + key + "\" is not a number: " + get(key));
     }
   };
-  IntervalSums sums;
+  ResumeState state;
+  state.elapsed_seconds = number("elapsed_s");
+  IntervalSums& sums = state.sums;
   sums.loss = number("interval_loss_sum");
   sums.correct = static_cast<int64_t>(number("interval_correct"));
   sums.count = static_cast<int64_t>(number("interval_count"));
@@ -87,7 +91,7 @@ IntervalSums restore_from_metadata(const std::map<std::string, std::string>& m, 
   };
   set_state(torch::kCPU, "cpu_rng_state");
   if (!device.is_cpu()) set_state(device, "device_rng_state");
-  return sums;
+  return state;
 }
 
 void move_optimizer_state(torch::optim::Optimizer& optimizer, const torch::Device& device) {

@@ -130,7 +130,8 @@ TrainResult Trainer::run() {
   const bool files = !s.options.output_dir.empty();
   const std::string checkpoint_dir = files ? s.file("checkpoint") : "";
   TrainResult result;
-  IntervalSums sums;
+  ResumeState resumed;
+  IntervalSums& sums = resumed.sums;
 
   if (files) {
     if (!s.options.resume && exists(s.file("metrics.jsonl")))
@@ -143,21 +144,25 @@ TrainResult Trainer::run() {
         throw CheckpointError(checkpoint_dir + " was written for another config (" +
                                   first_difference(s.options.config_yaml, state.config_yaml) + ")");
       move_optimizer_state(*s.optimizer, s.device);
-      sums = restore_from_metadata(state.metadata, s.device, checkpoint_dir);
+      resumed = restore_from_metadata(state.metadata, s.device, checkpoint_dir);
       result.resumed_from = state.step;
     }
   }
   std::unique_ptr<MetricsLog> log = files ? std::make_unique<MetricsLog>(s.file("metrics.jsonl"), result.resumed_from) : nullptr;
+  const auto start = Clock::now();
+  // Wall time of the whole run: the earlier parts' (from the checkpoint) and this process's.
+  const auto elapsed = [&] { return resumed.elapsed_seconds + seconds_since(start); };
   const auto save = [&](int64_t step) {
-    if (files)
-      io::save_training_checkpoint(checkpoint_dir, *s.model.module, *s.optimizer, step, s.options.config_yaml,
-                                   resume_metadata(sums, s.device));
+    if (!files) return;
+    ResumeState now = resumed;
+    now.elapsed_seconds = elapsed();
+    io::save_training_checkpoint(checkpoint_dir, *s.model.module, *s.optimizer, step, s.options.config_yaml,
+                                 resume_metadata(now, s.device));
   };
 
   ProgressLine progress(std::cerr, s.options.progress && ::isatty(STDERR_FILENO));
   const int64_t examples = s.train->size();
   const int64_t batches_per_pass = (examples + c.batch_size - 1) / c.batch_size;
-  const auto start = Clock::now();
   auto interval_start = start;
   bool first_interval = true, evaluated_last = false;
   ProgressState shown{result.resumed_from, c.num_steps};
@@ -185,7 +190,7 @@ TrainResult Trainer::run() {
       if (log)
         log->write(done, "train",
                    {{"loss", shown.loss}, {"accuracy", shown.accuracy}, {"lr", options.lr}, {"grad_norm", stats.grad_norm},
-                    {"tokens_per_s", shown.tokens_per_second}, {"elapsed_s", seconds_since(start)}});
+                    {"tokens_per_s", shown.tokens_per_second}, {"elapsed_s", elapsed()}});
       if (!progress.interactive()) progress.print(shown);
       if (first_interval) result.first_loss = shown.loss, first_interval = false;
       result.last_loss = shown.loss;
@@ -203,7 +208,7 @@ TrainResult Trainer::run() {
   progress.clear();
   save(c.num_steps);
   result.steps = c.num_steps;
-  result.seconds = seconds_since(start);
+  result.seconds = elapsed();
   return result;
 }
 

@@ -10,7 +10,7 @@
 //
 // Files in RunOptions::output_dir:
 //   metrics.jsonl  {"step", "split": "train", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s",
-//                  "elapsed_s"} every log_every_step steps (loss and accuracy over the steps since
+//                  "elapsed_s" (wall time of the run, earlier parts included)} every log_every_step steps (loss and accuracy over the steps since
 //                  the last record), {"step", "split": <name>, "loss", "accuracy", "rescaled_accuracy"}
 //                  per evaluation split at each validation and at the end (test splits only there)
 //   checkpoint/    the latest training checkpoint (xlstm/io/checkpoint.h), every checkpoint_every_step
@@ -42,7 +42,7 @@ struct RunOptions {
 struct TrainResult {
   int64_t steps = 0;         // steps done in total
   int64_t resumed_from = 0;  // the checkpoint's step, 0 for a fresh run
-  double seconds = 0;        // wall time of this process's steps and evaluations
+  double seconds = 0;        // wall time of the run's steps and evaluations, earlier parts included
   double first_loss = 0;     // mean train loss over this process's first log interval
   double last_loss = 0;      // ... and its last
   std::vector<SplitResult> final_results;  // validation, then test splits, after the last step
