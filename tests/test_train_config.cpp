@@ -168,6 +168,28 @@ TEST(TrainConfig, InterpolationsResolveOrFailClearly) {
   EXPECT_EQ(c.model.context_length, 16);
 }
 
+TEST(TrainConfig, AliasGraphsDoNotTrapTheInterpolationWalk) {
+  const auto message = [](const std::string& text) {
+    try {
+      from_yaml<xLSTMBlockStackConfig>(text);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // A cycle: the walk stops where a node is its own ancestor; the reader reports the unknown key.
+  EXPECT_EQ(message("num_blocks: 2\nembedding_dim: ${num_blocks}\nmlstm_block: &a\n  mlstm: *a\n").rfind("mlstm_block.mlstm.mlstm: unknown key", 0), 0u);
+  // Exponential expansion through aliases (10^7 leaves) ends in an error instead of a long walk.
+  std::string text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 6; ++i) {
+    const std::string prev = "*l" + std::to_string(i - 1);
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + prev;
+    for (int j = 1; j < 10; ++j) text += ", " + prev;
+    text += "]\n";
+  }
+  EXPECT_NE(message(text).find("the document expands to more than 1000000 values"), std::string::npos) << message(text);
+}
+
 TEST(TrainConfig, BadOverridesAreErrors) {
   EXPECT_EQ(parity_error({"training.num_steps"}), "override \"training.num_steps\" is not of the form key.path=value");
   EXPECT_EQ(parity_error({"training..lr=1"}), "override \"training..lr=1\" has an empty key");

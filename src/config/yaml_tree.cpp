@@ -92,22 +92,42 @@ YAML::Node resolved(const YAML::Node& root, const Location& at, int hops) {
   return resolved(root, target, hops - 1);
 }
 
-void collect(const YAML::Node& node, Location& at, std::vector<Location>& found) {
-  if (node.IsMap()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) continue;  // reported by the reader
-      at.push_back(it->first.Scalar());
-      collect(it->second, at, found);
-      at.pop_back();
+// Walks the tree for interpolations. Aliases may make the tree a graph: a node that is its own
+// ancestor is not entered again (the reader reports such cycles), and the walk gives up on documents
+// that expand to more than kMaxNodes nodes.
+constexpr size_t kMaxNodes = 1000000;
+
+struct Walk {
+  std::vector<YAML::Node> ancestors;
+  std::vector<Location> found;
+  size_t visited = 0;
+};
+
+void collect(const YAML::Node& node, Location& at, Walk& walk) {
+  if (++walk.visited > kMaxNodes)
+    throw ConfigError(location_path(at), "the document expands to more than " + std::to_string(kMaxNodes) +
+                                             " values (through aliases)");
+  if (node.IsMap() || node.IsSequence()) {
+    for (const auto& ancestor : walk.ancestors)
+      if (ancestor.is(node)) return;
+    walk.ancestors.push_back(node);
+    if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) continue;  // reported by the reader
+        at.push_back(it->first.Scalar());
+        collect(it->second, at, walk);
+        at.pop_back();
+      }
+    } else {
+      for (size_t i = 0; i < node.size(); ++i) {
+        at.push_back(std::to_string(i));
+        collect(node[i], at, walk);
+        at.pop_back();
+      }
     }
-  } else if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i) {
-      at.push_back(std::to_string(i));
-      collect(node[i], at, found);
-      at.pop_back();
-    }
+    walk.ancestors.pop_back();
   } else if (is_interpolation(node)) {
-    found.push_back(at);
+    walk.found.push_back(at);
   } else if (node.IsScalar() && node.Scalar().find("${") != std::string::npos) {
     throw ConfigError(location_path(at), "interpolation inside a string is not supported, got " + show(node.Scalar()));
   }
@@ -153,9 +173,10 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
 }
 
 void resolve_interpolations(YAML::Node& root) {
-  std::vector<Location> found;
+  Walk walk;
   Location at;
-  collect(root, at, found);
+  collect(root, at, walk);
+  const std::vector<Location>& found = walk.found;
   // Resolve all first, then replace: a replaced value is a copy, so later lookups see the same tree.
   std::vector<YAML::Node> values;
   for (const auto& location : found) values.push_back(YAML::Clone(resolved(root, location, 64)));
