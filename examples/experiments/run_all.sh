@@ -154,7 +154,7 @@ steps = int(field('training', 'num_steps')); val_every = int(field('training', '
 val = int(re.search(r"^    count:\n      train: \d+\n      validation: (\d+)\n      test: (\d+)", full, re.M).group(1))
 test = int(re.search(r"^    count:\n      train: \d+\n      validation: (\d+)\n      test: (\d+)", full, re.M).group(2))
 parts = max(1, len(re.findall(r"^      validation\S*:$", full, re.M)))
-evals = (steps // val_every if val_every else 0) + 1
+evals = (steps // val_every + (steps % val_every != 0)) if val_every else 1  # the last step's validation is the final one
 json.dump({'num_steps': steps, 'wall_s': time.time() - t0, 'eval_examples': 512 * parts,
            'full_eval_examples': evals * val * parts + test}, open(d + '/estimate.json', 'w'))
 PY
