@@ -71,7 +71,7 @@ TEST(DataFormal, ParityAnswerIsNumberOfTwosModTwo) {
 }
 
 TEST(DataFormal, ParityLargerVocabularyIsSumModulo) {
-  const auto p = params("parity", 5, 1, 9, 9);
+  const auto p = params("parity", 5, 2, 9, 9);
   for_many(p, [&](const std::vector<int64_t>& x, int64_t size) {
     int64_t sum = 0;
     for (int64_t t = 0; t < size - 1; ++t) sum += x[t] - 1;
@@ -91,7 +91,7 @@ TEST(DataFormal, EvenPairsAnswerComparesFirstAndLast) {
 }
 
 TEST(DataFormal, CycleNavigationAnswerIsFinalPosition) {
-  const auto p = params("cycle_navigation", 10, 1, 30, 32);
+  const auto p = params("cycle_navigation", 10, 2, 30, 32);
   const auto answers = for_many(p, [&](const std::vector<int64_t>& x, int64_t size) {
     int position = 0;  // on a cycle of 10 - 2 - 2 = 6 positions
     for (int64_t t = 0; t < size - 1; ++t) {
@@ -170,6 +170,7 @@ TEST(DataFormal, BadParametersNameTheField) {
   EXPECT_EQ(message(params("parity", 3, 3, 300, 256)), "k.max_sequence_length: 300 exceeds context_length 256");
   EXPECT_EQ(message(params("parity", 3, 41, 40, 256)), "k.max_sequence_length: 40 is below min_sequence_length 41");
   EXPECT_EQ(message(params("even_pairs", 3, 2, 40, 256)).rfind("k.min_sequence_length: 2 is below", 0), 0u);
+  EXPECT_EQ(message(params("parity", 3, 1, 40, 256)), "k.min_sequence_length: 1 is below the shortest parity sequence (2)");
   EXPECT_EQ(message(params("cycle_navigation", 5, 3, 40, 256)).rfind("k.vocab_size: 5 is too small", 0), 0u);
   EXPECT_EQ(message(params("modular_arithmetic", 6, 3, 40, 256)).rfind("k.vocab_size: 6", 0), 0u);
   EXPECT_EQ(message(params("sorting", 3, 3, 40, 256)).rfind("k.task: \"sorting\" is not one of parity", 0), 0u);

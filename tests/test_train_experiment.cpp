@@ -12,7 +12,19 @@ namespace {
 
 using namespace xlstm;
 
+// One intra-op thread: small ops gain little from two, and spinning OpenMP workers slow a shared
+// machine's runs by an order of magnitude.
+class SingleThread {
+ public:
+  SingleThread() : previous_(torch::get_num_threads()) { torch::set_num_threads(1); }
+  ~SingleThread() { torch::set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
 TEST(TrainExperiment, QuickParityConfigLearns) {
+  SingleThread single_thread;
   xlstm::testing::TempDir tmp;
   const auto config = from_yaml_file<train::FormLangExperimentConfig>(
       xlstm::testing::source_path("configs/parity_xlstm01_quick.yaml"),

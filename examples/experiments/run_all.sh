@@ -5,6 +5,7 @@
 #
 #   examples/experiments/run_all.sh [--build DIR] [--out DIR] [--only parity|mqar] [--quick]
 #                                   [--estimate STEPS] [--time-limit SECONDS] [--device cuda|cpu|auto]
+#                                   [-- PROGRAM OPTIONS...]
 #
 #   --build       build folder with the examples (default: build)
 #   --out         where runs and tables go (default: runs/experiments, or runs/experiments_quick)
@@ -15,6 +16,8 @@
 #   --time-limit  stop after this many seconds; an interrupted run resumes from its last checkpoint
 #                 (every 500 steps) when the script is started again; finished runs are skipped
 #   --device      training.device for every run (default: the configs' own, cuda for the full ones)
+#   -- ...        passed on to every program call, e.g. -- --set training.num_steps=2000 (a run resumed
+#                 later must get the same options: checkpoints refuse another config)
 #
 # Tables: <out>/parity.md and <out>/mqar.md (rebuilt from the finished runs after every run), each run
 # in <out>/<name>/ (results.md, metrics.jsonl, checkpoint/, log.txt). Needs python3 for the tables.
@@ -27,6 +30,7 @@ quick=0
 estimate=0
 time_limit=0
 device=""
+extra_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -36,7 +40,8 @@ while [[ $# -gt 0 ]]; do
     --estimate) estimate=$2; shift 2 ;;
     --time-limit) time_limit=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --) shift; extra_args=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -120,6 +125,7 @@ for spec in "${runs[@]}"; do
   args=("$config" --out "$dir" --no-progress)
   [[ -z "$extra" ]] || args+=(--set "$extra")
   [[ -z "$device" ]] || args+=(--set "training.device=$device")
+  args+=(${extra_args[@]+"${extra_args[@]}"})
   if [[ $estimate != 0 ]]; then
     rm -rf "$dir"
     # The full run's evaluation volume, read from the config before shortening it.

@@ -11,12 +11,14 @@ namespace xlstm::data {
 const std::vector<FormalTask>& formal_tasks() {
   // Smallest vocabularies: parity and even_pairs need tokens 1 and 2; cycle_navigation a cycle of two
   // positions after the pad and the three step tokens; modular_arithmetic two numbers after pad and
-  // the four operators. Shortest sizes: even_pairs reads x_0 and x_{size-2} as different positions
-  // of the reference's difference array, modular_arithmetic needs "n = answer".
+  // the four operators. Shortest sizes: at least one content token before the answer (with size 1
+  // the answer would be the first token, which the usual shift of 1 leaves without a target);
+  // even_pairs reads x_0 and x_{size-2} as different positions of the reference's difference
+  // array; modular_arithmetic needs "n = answer".
   static const std::vector<FormalTask> tasks{
-      {"parity", &parity, 3, 1},
+      {"parity", &parity, 3, 2},
       {"even_pairs", &even_pairs, 3, 3},
-      {"cycle_navigation", &cycle_navigation, 6, 1},
+      {"cycle_navigation", &cycle_navigation, 6, 2},
       {"modular_arithmetic", &modular_arithmetic, 7, 3},
   };
   return tasks;

@@ -21,14 +21,17 @@ double global_grad_norm(const std::vector<torch::Tensor>& params) {
 }  // namespace
 
 MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
-  const auto flat_logits = logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32);
+  // Only the rows with a target enter the fp32 cross-entropy: for the experiments' tasks that is one
+  // position per sequence (formal languages) or N of T (MQAR), not the whole (B·S, V) block.
   const auto flat_targets = targets.reshape({-1});
-  const auto valid = flat_targets.ne(ignore_index);
+  const auto rows = flat_targets.ne(ignore_index).nonzero().squeeze(1);
+  const auto picked = logits.reshape({-1, logits.size(-1)}).index_select(0, rows).to(torch::kFloat32);
+  const auto picked_targets = flat_targets.index_select(0, rows);
   MaskedLoss out;
-  out.count = valid.sum().item<int64_t>();
-  out.loss = torch::nn::functional::cross_entropy(
-      flat_logits, flat_targets, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(ignore_index));
-  out.correct = (flat_logits.argmax(-1).eq(flat_targets) & valid).sum();
+  out.count = rows.size(0);
+  out.loss = out.count ? torch::nn::functional::cross_entropy(picked, picked_targets)
+                       : torch::zeros({}, picked.options());
+  out.correct = picked.argmax(-1).eq(picked_targets).sum();
   return out;
 }
 

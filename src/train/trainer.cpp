@@ -197,9 +197,12 @@ TrainResult Trainer::run() {
       sums = {};
       interval_start = Clock::now();
     }
+    // Validation and checkpoints do not count towards the interval's tokens per second.
+    const auto pause_start = Clock::now();
     evaluated_last = c.val_every_step > 0 && done % c.val_every_step == 0;
     if (evaluated_last) result.final_results = s.evaluate_all(s.validation, done, log.get(), progress);
     if (c.checkpoint_every_step > 0 && done % c.checkpoint_every_step == 0 && done < c.num_steps) save(done);
+    interval_start += Clock::now() - pause_start;
   }
 
   if (!evaluated_last) result.final_results = s.evaluate_all(s.validation, c.num_steps, log.get(), progress);

@@ -12,8 +12,8 @@
 namespace xlstm::train {
 
 // Cross-entropy over the positions whose target is not `ignore_index` (the mean over them, in fp32
-// whatever the logits' dtype), the number of those positions whose argmax is the target, and their
-// count. logits (B, S, V), targets (B, S) int64.
+// whatever the logits' dtype; 0 when there are none), the number of those positions whose argmax is
+// the target, and their count. logits (B, S, V), targets (B, S) int64.
 struct MaskedLoss {
   torch::Tensor loss;     // scalar fp32
   torch::Tensor correct;  // scalar int64
