@@ -1,0 +1,179 @@
+// The parallel products of the chunkwise mLSTM: one 64x64 output tile per block (grid: column tiles *
+// L/64 row blocks * NC chunks * B*NH, 4 warps), each the sum of an inter-chunk product over a head
+// dimension (phase 1, then a per-row / per-column epilogue) and a block-causal intra-chunk product over
+// the chunk's positions (phase 2):
+//
+//   h  (rows i, dv)  = [ u s Q C_{k-1} + P V ] / den                     phase 2 over key blocks <= i's
+//   dq (rows i, dq)  = u s (dH C_{k-1}^T / den + a n_{k-1}^T) + dS K      phase 2 over key blocks <= i's
+//   dk (rows j, dq)  = w (V dC_k^T + 1 dn_k^T) + dS^T Q                   phase 2 over query blocks >= j's
+//   dv (rows j, dv)  = w K dC_k + P'^T dH                                 phase 2 over query blocks >= j's
+//
+// with u_i = exp(m_{k-1} - M_i), s = 1/sqrt(DQK), den_i = |n_out_i| + eps, w_j = exp(g_k + ib_j - m_k)
+// (see recurrent.cuh and scores.cuh for the states, P, P', dS and a). dq and dk blocks also add their
+// rows' q.dq and -k.dk (and k.dk) into the per-position sums the gate-gradient kernel reads.
+#pragma once
+
+#include <cmath>
+
+#include "mlstm/launch.h"
+#include "mlstm/tile.cuh"
+
+namespace xlstm::kernels {
+
+template <class T>
+constexpr size_t chunk_gemm_smem_bytes() {
+  return 5 * TileLayout<T>::elems * sizeof(T) + 4 * 64 * sizeof(float);
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p, GemmKind kind) {
+  constexpr int E = TileLayout<T>::elems;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* stage = reinterpret_cast<T*>(smem_raw);
+  T* staging = stage + 4 * E;
+  float* rs0 = reinterpret_cast<float*>(staging + E);
+  float* rs1 = rs0 + 64;
+  float* rs2 = rs1 + 64;
+  float* colv = rs2 + 64;
+
+  const int tid = threadIdx.x;
+  const bool value_cols = kind == GemmKind::h || kind == GemmKind::dv;
+  const int tn_count = (value_cols ? p.DHV : p.DQK) / kTile, LT = p.L / kTile, NC = p.NC;
+  int x = blockIdx.x;
+  const int tn = x % tn_count;
+  x /= tn_count;
+  const int rb = x % LT;
+  x /= LT;
+  const int kc = x % NC;
+  const int bh = x / NC;
+  const int64_t c0 = static_cast<int64_t>(kc) * p.L, r0 = c0 + rb * kTile;
+  if (r0 >= p.S) return;
+  const int rows = static_cast<int>(p.S - r0 < kTile ? p.S - r0 : kTile);
+  const int chunk_rows = static_cast<int>(p.S - c0 < p.L ? p.S - c0 : p.L);
+  const int kmax = (chunk_rows + kTile - 1) / kTile;  // 64-row blocks of this chunk holding positions
+  const int64_t Sp = static_cast<int64_t>(NC) * p.L, seq = static_cast<int64_t>(bh) * p.S;
+  const int64_t col0 = static_cast<int64_t>(tn) * kTile;
+
+  const T* Q = head_ptr<T>(p.q.ptr, p.q.sb, p.q.sh, bh, p.NH);
+  const T* K = head_ptr<T>(p.k.ptr, p.k.sb, p.k.sh, bh, p.NH);
+  const T* V = head_ptr<T>(p.v.ptr, p.v.sb, p.v.sh, bh, p.NH);
+  const T* DH = kind == GemmKind::h ? nullptr : head_ptr<T>(p.dh.ptr, p.dh.sb, p.dh.sh, bh, p.NH);
+  const int64_t chunk_index = static_cast<int64_t>(bh) * NC + kc;
+  const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
+  const bool forward_state = kind == GemmKind::h || kind == GemmKind::dq;
+  const T* St = static_cast<const T*>(forward_state ? p.states : p.dstates) + chunk_index * state_size;
+  const float* nst = (forward_state ? p.n_states : p.dn_states) + chunk_index * p.DQK;
+  const T* Pb = static_cast<const T*>(p.pbuf) + chunk_index * p.L * p.L;
+  const T* DSb = kind == GemmKind::h ? nullptr : static_cast<const T*>(p.dsbuf) + chunk_index * p.L * p.L;
+
+  if (tid < 64) {
+    const int64_t t = r0 + tid;
+    const bool valid = tid < rows;
+    const float m_prev = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc];
+    if (forward_state) {
+      rs0[tid] = expf(m_prev - fmaxf(m_prev, p.gate_cm[bh * Sp + t])) * p.scale;  // u s
+      rs1[tid] = valid ? fabsf(p.n_out[seq + t]) + p.eps : 1.f;                     // den
+      rs2[tid] = kind == GemmKind::dq ? p.a_buf[bh * Sp + t] : 0.f;
+    } else {
+      const float m_k = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc + 1];
+      rs0[tid] = valid ? expf(p.chunk_g[chunk_index] + p.gate_ib[bh * Sp + t] - m_k) : 0.f;  // w
+    }
+    colv[tid] = kind == GemmKind::h || kind == GemmKind::dv ? 0.f : nst[col0 + tid];
+  }
+
+  Acc acc;
+  zero_acc(acc);
+  // Phase 1: the inter-chunk product with the state (or its gradient).
+  switch (kind) {
+    case GemmKind::h:
+      gemm_tiles<T, false, true>(acc, TileSrc<T>{Q + r0 * p.q.ss, p.q.ss, kTile, rows, 0},
+                                 TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
+      break;
+    case GemmKind::dq:
+      gemm_tiles<T, false, false>(acc, TileSrc<T>{DH + r0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
+                                  TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
+      break;
+    case GemmKind::dk:
+      gemm_tiles<T, false, false>(acc, TileSrc<T>{V + r0 * p.v.ss, p.v.ss, kTile, rows, 0},
+                                  TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
+      break;
+    case GemmKind::dv:
+      gemm_tiles<T, false, true>(acc, TileSrc<T>{K + r0 * p.k.ss, p.k.ss, kTile, rows, 0},
+                                 TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
+      break;
+  }
+  acc_foreach(acc, [&](int r, int c, float& v) {
+    switch (kind) {
+      case GemmKind::h: v *= rs0[r]; break;
+      case GemmKind::dq: v = rs0[r] * (v / rs1[r] + rs2[r] * colv[c]); break;
+      case GemmKind::dk: v = rs0[r] * (v + colv[c]); break;
+      case GemmKind::dv: v *= rs0[r]; break;
+    }
+  });
+  // Phase 2: the intra-chunk product over the causal blocks.
+  const int64_t chunk_rows_left = p.S - c0;
+  switch (kind) {
+    case GemmKind::h:
+      gemm_tiles<T, false, true>(acc, TileSrc<T>{Pb + rb * kTile * p.L, p.L, kTile, kTile, 0},
+                                 TileSrc<T>{V + c0 * p.v.ss + col0, p.v.ss, kTile * p.v.ss,
+                                            static_cast<int>(chunk_rows_left), kTile},
+                                 0, rb + 1, stage);
+      break;
+    case GemmKind::dq:
+      gemm_tiles<T, false, true>(acc, TileSrc<T>{DSb + rb * kTile * p.L, p.L, kTile, kTile, 0},
+                                 TileSrc<T>{K + c0 * p.k.ss + col0, p.k.ss, kTile * p.k.ss,
+                                            static_cast<int>(chunk_rows_left), kTile},
+                                 0, rb + 1, stage);
+      break;
+    case GemmKind::dk:
+      gemm_tiles<T, true, true>(acc, TileSrc<T>{DSb + rb * kTile, p.L, kTile * p.L, p.L, kTile},
+                                TileSrc<T>{Q + c0 * p.q.ss + col0, p.q.ss, kTile * p.q.ss,
+                                           static_cast<int>(chunk_rows_left), kTile},
+                                rb, kmax, stage);
+      break;
+    case GemmKind::dv:
+      gemm_tiles<T, true, true>(acc, TileSrc<T>{Pb + rb * kTile, p.L, kTile * p.L, p.L, kTile},
+                                TileSrc<T>{DH + c0 * p.dh.ss + col0, p.dh.ss, kTile * p.dh.ss,
+                                           static_cast<int>(chunk_rows_left), kTile},
+                                rb, kmax, stage);
+      break;
+  }
+
+  const SeqTensor& out = kind == GemmKind::h ? p.h : kind == GemmKind::dq ? p.dq : kind == GemmKind::dk ? p.dk : p.dv;
+  T* O = head_ptr<T>(out.ptr, out.sb, out.sh, bh, p.NH) + r0 * out.ss + col0;
+  if (kind == GemmKind::h) {
+    store_tile(acc, O, out.ss, rows, staging, [&](int r, int, float v) { return v / rs1[r]; });
+    return;
+  }
+  store_tile(acc, O, out.ss, rows, staging, [](int, int, float v) { return v; });
+  if (kind == GemmKind::dv) return;
+  // q . dq (dq tiles) or k . dk (dk tiles) of this tile's 64 columns
+  const T* in = kind == GemmKind::dq ? Q + r0 * p.q.ss + col0 : K + r0 * p.k.ss + col0;
+  const int64_t ld = kind == GemmKind::dq ? p.q.ss : p.k.ss;
+  float part[2][2];
+  acc_row_sums(acc, part, [&](int r, int c, float v) { return r < rows ? v * to_float(in[r * ld + c]) : 0.f; });
+  if (tid % 4 == 0)
+    for (int mt = 0; mt < 2; ++mt)
+      for (int h = 0; h < 2; ++h) {
+        const int r = acc_row(mt, h);
+        if (r >= rows) continue;
+        const int64_t pos = bh * Sp + r0 + r;
+        if (kind == GemmKind::dq) {
+          atomicAdd(p.rowdot + pos, part[mt][h]);
+        } else {
+          atomicAdd(p.rowdot + pos, -part[mt][h]);
+          atomicAdd(p.kdk + pos, part[mt][h]);
+        }
+      }
+}
+
+template <class T>
+void launch_chunk_gemm(const ChunkwiseParams& p, GemmKind kind, cudaStream_t stream) {
+  constexpr size_t smem = chunk_gemm_smem_bytes<T>();
+  cudaFuncSetAttribute(chunk_gemm_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const int cols = kind == GemmKind::h || kind == GemmKind::dv ? p.DHV : p.DQK;
+  const int blocks = (cols / kTile) * (p.L / kTile) * p.NC * p.B * p.NH;
+  chunk_gemm_kernel<T><<<blocks, kThreads, smem, stream>>>(p, kind);
+}
+
+}  // namespace xlstm::kernels
