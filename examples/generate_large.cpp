@@ -31,41 +31,23 @@ const char* const kUsage =
     "       [--do-sample] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]\n"
     "       [--stop ID,...] [--device cpu|cuda] [--dtype float32|bfloat16]\n";
 
+// `text` read as one T (the whole of it), else std::invalid_argument naming the flag.
+template <class T>
+T parse_value(const std::string& flag, const std::string& text) {
+  std::istringstream in(text);
+  T value{};
+  in >> value;
+  if (text.empty() || in.fail() || !in.eof())
+    throw std::invalid_argument(flag + ": '" + text + "' is not a valid value");
+  return value;
+}
+
 std::vector<int64_t> parse_ids(const std::string& flag, const std::string& text) {
   std::vector<int64_t> ids;
   std::stringstream in(text);
   std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    int64_t id = 0;
-    try {
-      id = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size()) throw std::invalid_argument(flag + ": '" + item + "' is not a token id");
-    ids.push_back(id);
-  }
+  while (std::getline(in, item, ',')) ids.push_back(parse_value<int64_t>(flag, item));
   return ids;
-}
-
-double parse_double(const std::string& flag, const std::string& text) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size()) throw std::invalid_argument(flag + " expects a number, got '" + text + "'");
-  return v;
-}
-
-int64_t parse_count(const std::string& flag, const std::string& text) {
-  const double v = parse_double(flag, text);
-  if (v != static_cast<double>(static_cast<int64_t>(v)) || v < 0)
-    throw std::invalid_argument(flag + " expects a non-negative integer, got '" + text + "'");
-  return static_cast<int64_t>(v);
 }
 
 struct Args {
@@ -95,12 +77,12 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--stop") a.gen.stop_tokens = parse_ids(flag, value);
     else if (flag == "--device") a.device = value;
     else if (flag == "--dtype") a.dtype = value;
-    else if (flag == "--max-new-tokens") a.gen.max_new_tokens = parse_count(flag, value);
-    else if (flag == "--temperature") a.gen.temperature = parse_double(flag, value);
-    else if (flag == "--top-k") a.gen.top_k = parse_count(flag, value);
-    else if (flag == "--top-p") a.gen.top_p = parse_double(flag, value);
-    else if (flag == "--repetition-penalty") a.gen.repetition_penalty = parse_double(flag, value);
-    else if (flag == "--seed") a.gen.seed = static_cast<uint64_t>(parse_count(flag, value));
+    else if (flag == "--max-new-tokens") a.gen.max_new_tokens = parse_value<int64_t>(flag, value);
+    else if (flag == "--temperature") a.gen.temperature = parse_value<double>(flag, value);
+    else if (flag == "--top-k") a.gen.top_k = parse_value<int64_t>(flag, value);
+    else if (flag == "--top-p") a.gen.top_p = parse_value<double>(flag, value);
+    else if (flag == "--repetition-penalty") a.gen.repetition_penalty = parse_value<double>(flag, value);
+    else if (flag == "--seed") a.gen.seed = parse_value<uint64_t>(flag, value);
     else throw std::invalid_argument("unknown flag " + flag);
   }
   if (a.config.empty() || a.weights.empty() || a.prompt.empty())

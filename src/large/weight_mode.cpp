@@ -1,6 +1,7 @@
 // Single <-> fused weights of xLSTM-Large: per-block concatenation and splitting of projections.
 #include "xlstm/large/weight_mode.h"
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 #include <vector>
@@ -14,7 +15,7 @@ namespace {
 // One fusion: the sub-module path inside a block, its single-mode members and the fused name.
 struct Fusion {
   const char* module;
-  std::vector<const char*> members;
+  std::vector<std::string> members;
   const char* fused;
 };
 
@@ -38,6 +39,19 @@ bool parse_block_key(const std::string& key, BlockKey& out) {
   if (!std::regex_match(key, m, pattern)) return false;
   out = {m[1], m[2], m[3], m[4]};
   return true;
+}
+
+// The fusion that `key` takes part in, as a single-mode member (fused = false) or as the fused
+// tensor (fused = true); null for every other key. Fills `k` when it returns non-null.
+const Fusion* fusion_of(const std::string& key, bool fused, BlockKey& k) {
+  if (!parse_block_key(key, k)) return nullptr;
+  for (const auto& f : fusions()) {
+    if (k.module != f.module) continue;
+    if (fused ? k.member == f.fused
+              : std::find(f.members.begin(), f.members.end(), k.member) != f.members.end())
+      return &f;
+  }
+  return nullptr;
 }
 
 std::string join(const BlockKey& k, const std::string& member) {
@@ -64,11 +78,7 @@ TensorMap fuse_weights(const TensorMap& single) {
   TensorMap out;
   for (const auto& [key, tensor] : single) {
     BlockKey k;
-    const Fusion* owner = nullptr;
-    if (parse_block_key(key, k))
-      for (const auto& f : fusions())
-        for (const char* member : f.members)
-          if (k.module == f.module && k.member == member) owner = &f;
+    const Fusion* owner = fusion_of(key, /*fused=*/false, k);
     if (!owner) {
       out.emplace(key, tensor);
       continue;
@@ -76,7 +86,7 @@ TensorMap fuse_weights(const TensorMap& single) {
     const std::string fused_key = join(k, owner->fused);
     if (out.count(fused_key)) continue;  // already built from another member
     std::vector<torch::Tensor> parts;
-    for (const char* member : owner->members) {
+    for (const auto& member : owner->members) {
       const auto it = single.find(join(k, member));
       if (it == single.end())
         throw std::invalid_argument("fuse_weights: " + key + " is present but " + join(k, member) + " is missing");
@@ -91,10 +101,7 @@ TensorMap split_fused_weights(const TensorMap& fused, const xLSTMLargeConfig& co
   TensorMap out;
   for (const auto& [key, tensor] : fused) {
     BlockKey k;
-    const Fusion* owner = nullptr;
-    if (parse_block_key(key, k))
-      for (const auto& f : fusions())
-        if (k.module == f.module && k.member == f.fused) owner = &f;
+    const Fusion* owner = fusion_of(key, /*fused=*/true, k);
     if (!owner) {
       out.emplace(key, tensor);
       continue;
