@@ -59,6 +59,24 @@ TEST(LargeBackend, EveryModeMatchesTheRecurrenceForAnyLength) {
   }
 }
 
+TEST(LargeBackend, InferenceSchedule) {
+  using large::KernelKind;
+  auto calls = [](int64_t S, int64_t chunk) {
+    std::vector<std::tuple<KernelKind, int64_t, int64_t, int64_t>> out;
+    for (const auto& c : large::inference_schedule(S, chunk)) out.emplace_back(c.kind, c.begin, c.end, c.chunk_size);
+    return out;
+  };
+  using C = std::vector<std::tuple<KernelKind, int64_t, int64_t, int64_t>>;
+  EXPECT_EQ(calls(150, 64), (C{{KernelKind::chunkwise, 0, 128, 64}, {KernelKind::chunkwise, 128, 144, 16},
+                               {KernelKind::sequence, 144, 150, 1}}));
+  EXPECT_EQ(calls(1, 64), (C{{KernelKind::step, 0, 1, 1}}));
+  EXPECT_EQ(calls(15, 64), (C{{KernelKind::sequence, 0, 15, 1}}));
+  EXPECT_EQ(calls(128, 64), (C{{KernelKind::chunkwise, 0, 128, 64}}));
+  EXPECT_EQ(calls(96, 64), (C{{KernelKind::chunkwise, 0, 64, 64}, {KernelKind::chunkwise, 64, 96, 32}}));
+  EXPECT_EQ(calls(40, 8), (C{{KernelKind::sequence, 0, 40, 1}}));  // chunks below 16 are not used
+  EXPECT_EQ(calls(50, 48), (C{{KernelKind::chunkwise, 0, 48, 48}, {KernelKind::sequence, 48, 50, 1}}));
+}
+
 TEST(LargeBackend, InitialStatesInEveryMode) {
   const auto first = cell_inputs(1, 2, 13, 8, 4, 1);
   const auto second = cell_inputs(1, 2, 22, 8, 4, 2);

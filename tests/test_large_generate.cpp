@@ -15,7 +15,8 @@ namespace xlstm {
 namespace {
 
 struct Fixture {
-  xLSTMLargeConfig cfg = testing::small_large_config("train", 8);  // generation must not depend on mode
+  // Chunk 16: prompts of 16+ tokens are prefilled chunkwise. Generation must not depend on the mode.
+  xLSTMLargeConfig cfg = testing::small_large_config("train", 16);
   large::xLSTMLarge model = testing::seeded_large_model(cfg, 21);
 };
 

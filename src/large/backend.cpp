@@ -34,31 +34,20 @@ std::tuple<torch::Tensor, mLSTMState> train_with_padding(const mLSTMBackendConfi
   return {h.narrow(2, 0, S), mLSTMState{}};
 }
 
-// wrap_chunkwise__arbitrary_sequence_length.
+// wrap_chunkwise__arbitrary_sequence_length: the schedule's calls with the state chained.
 std::tuple<torch::Tensor, mLSTMState> inference(const mLSTMBackendConfig& config, const torch::Tensor& q,
                                                 const torch::Tensor& k, const torch::Tensor& v,
                                                 const torch::Tensor& igate, const torch::Tensor& fgate,
                                                 const mLSTMState& state) {
-  const int64_t S = q.size(2);
   mLSTMState st = start_state(state, q, v);
-  if (S == 1) return run_mlstm_kernel(KernelKind::step, config, q, k, v, igate, fgate, st, 1);
-
-  auto part = [&](const torch::Tensor& x, int64_t begin, int64_t end) { return x.narrow(2, begin, end - begin); };
   std::vector<torch::Tensor> hs;
-  auto run = [&](KernelKind kind, int64_t begin, int64_t end, int64_t chunk) {
-    auto [h, next] = run_mlstm_kernel(kind, config, part(q, begin, end), part(k, begin, end), part(v, begin, end),
-                                      part(igate, begin, end), part(fgate, begin, end), st, chunk);
+  for (const auto& call : inference_schedule(q.size(2), config.chunk_size)) {
+    auto part = [&call](const torch::Tensor& x) { return x.narrow(2, call.begin, call.end - call.begin); };
+    auto [h, next] = run_mlstm_kernel(call.kind, config, part(q), part(k), part(v), part(igate), part(fgate), st,
+                                      call.chunk_size);
     hs.push_back(h);
     st = next;
-  };
-  int64_t done = 0;
-  for (int64_t chunk = config.chunk_size; chunk >= kMinInferenceChunk && done < S; chunk /= 2) {
-    const int64_t length = (S - done) / chunk * chunk;
-    if (length == 0) continue;
-    run(KernelKind::chunkwise, done, done + length, chunk);
-    done += length;
   }
-  if (done < S) run(KernelKind::sequence, done, S, 1);
   return {hs.size() == 1 ? hs[0] : torch::cat(hs, 2), st};
 }
 
@@ -69,6 +58,21 @@ BackendMode backend_mode(const std::string& name) {
   if (name == "train_with_padding") return BackendMode::train_with_padding;
   if (name == "inference") return BackendMode::inference;
   throw ConfigError("mode", "\"" + name + "\" is not one of train, train_with_padding, inference");
+}
+
+std::vector<KernelCall> inference_schedule(int64_t S, int64_t chunk_size) {
+  TORCH_CHECK(S >= 1 && chunk_size >= 1, "mLSTM backend: need S >= 1 and chunk_size >= 1, got ", S, " and ", chunk_size);
+  if (S == 1) return {{KernelKind::step, 0, 1, 1}};
+  std::vector<KernelCall> calls;
+  int64_t done = 0;
+  for (int64_t chunk = chunk_size; chunk >= kMinInferenceChunk && done < S; chunk /= 2) {
+    const int64_t length = (S - done) / chunk * chunk;
+    if (length == 0) continue;
+    calls.push_back({KernelKind::chunkwise, done, done + length, chunk});
+    done += length;
+  }
+  if (done < S) calls.push_back({KernelKind::sequence, done, S, 1});
+  return calls;
 }
 
 mLSTMBackendConfig mLSTMBackendConfig::from(const xLSTMLargeConfig& config) {

@@ -22,6 +22,7 @@
 
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "xlstm/config.h"
 #include "xlstm/state.h"
@@ -56,6 +57,16 @@ std::tuple<torch::Tensor, mLSTMState> run_mlstm_kernel(KernelKind kind, const mL
                                                        const torch::Tensor& v, const torch::Tensor& igate,
                                                        const torch::Tensor& fgate, const mLSTMState& state,
                                                        int64_t chunk_size);
+
+// One kernel call of the inference mode: positions [begin, end) by `kind`, in chunks of `chunk_size`.
+struct KernelCall {
+  KernelKind kind;
+  int64_t begin, end, chunk_size;
+};
+
+// The kernel calls of the inference mode for S >= 1 positions, in order (see the top of this file):
+// S = 150, chunk_size 64 -> chunkwise [0, 128) by 64, chunkwise [128, 144) by 16, sequence [144, 150).
+std::vector<KernelCall> inference_schedule(int64_t S, int64_t chunk_size);
 
 // mLSTMBackend.forward in `mode` (see the top of this file). h (B, NH, S, DHV) and the final state
 // (empty when the mode returns none).
