@@ -1,15 +1,18 @@
 // Umbrella header of the xlstm library: configs, components, mLSTM / sLSTM layers, blocks, the block
-// stack, the language model, and checkpoint IO.
+// stack, the language model, xLSTM-Large and its generation, and checkpoint IO.
 #pragma once
 
 #include "xlstm/block.h"
 #include "xlstm/block_stack.h"
 #include "xlstm/config.h"
+#include "xlstm/generate.h"
 #include "xlstm/io/hf_config.h"
 #include "xlstm/io/hub_names.h"
 #include "xlstm/io/pretrained.h"
 #include "xlstm/io/safetensors.h"
 #include "xlstm/io/state_dict.h"
+#include "xlstm/large/model.h"
+#include "xlstm/large/weight_mode.h"
 #include "xlstm/lm_model.h"
 #include "xlstm/mlstm/backends.h"
 #include "xlstm/mlstm/layer.h"
