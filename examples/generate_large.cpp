@@ -1,12 +1,13 @@
 // Generates token ids with an xLSTM-Large checkpoint, streaming each id as it is produced.
 //
-//   xlstm_generate_large --config config.yaml --weights model.safetensors --prompt 0,1234,567
+//   xlstm_generate_large --checkpoint FOLDER --prompt 0,1234,567
 //                        [--max-new-tokens 64] [--do-sample] [--temperature 0.8] [--top-k 50] [--top-p 0.9]
 //                        [--repetition-penalty 1.1] [--seed 0] [--stop 2] [--device cpu|cuda]
 //                        [--dtype float32|bfloat16]
 //
-// --config is an xLSTMLargeConfig YAML (configs/xlstm_7b.yaml for the 7B), --weights a safetensors file
-// with the reference's parameter names (a single-mode export, or fused weights with weight_mode: fused).
+// --checkpoint is a checkpoint folder in either layout: the reference's export (config.yaml +
+// model.safetensors or model_k.safetensors) or the Hugging Face hub's (config.json + sharded
+// model-0000k-of-0000n.safetensors + model.safetensors.index.json), e.g. a download of NX-AI/xLSTM-7b.
 // The prompt is a comma-separated list of token ids (no tokenizer yet); --stop takes such a list too.
 // Without --do-sample the choice is greedy. The model is built directly in --dtype on --device.
 #include <torch/cuda.h>
@@ -19,15 +20,13 @@
 #include <string>
 #include <vector>
 
-#include <xlstm/config.h>
 #include <xlstm/generate.h>
-#include <xlstm/io/state_dict.h>
-#include <xlstm/large/model.h>
+#include <xlstm/large/pretrained.h>
 
 namespace {
 
 const char* const kUsage =
-    "usage: xlstm_generate_large --config FILE --weights FILE --prompt ID,ID,... [--max-new-tokens N]\n"
+    "usage: xlstm_generate_large --checkpoint FOLDER --prompt ID,ID,... [--max-new-tokens N]\n"
     "       [--do-sample] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]\n"
     "       [--stop ID,...] [--device cpu|cuda] [--dtype float32|bfloat16]\n";
 
@@ -51,7 +50,7 @@ std::vector<int64_t> parse_ids(const std::string& flag, const std::string& text)
 }
 
 struct Args {
-  std::string config, weights, device = "cpu", dtype = "float32";
+  std::string checkpoint, device = "cpu", dtype = "float32";
   std::vector<int64_t> prompt;
   xlstm::GenerationConfig gen;
 };
@@ -71,8 +70,7 @@ Args parse_args(int argc, char** argv) {
     }
     if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
     const std::string value = argv[++i];
-    if (flag == "--config") a.config = value;
-    else if (flag == "--weights") a.weights = value;
+    if (flag == "--checkpoint") a.checkpoint = value;
     else if (flag == "--prompt") a.prompt = parse_ids(flag, value);
     else if (flag == "--stop") a.gen.stop_tokens = parse_ids(flag, value);
     else if (flag == "--device") a.device = value;
@@ -85,8 +83,7 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--seed") a.gen.seed = parse_value<uint64_t>(flag, value);
     else throw std::invalid_argument("unknown flag " + flag);
   }
-  if (a.config.empty() || a.weights.empty() || a.prompt.empty())
-    throw std::invalid_argument("--config, --weights and --prompt are required");
+  if (a.checkpoint.empty() || a.prompt.empty()) throw std::invalid_argument("--checkpoint and --prompt are required");
   if (a.device != "cpu" && a.device != "cuda") throw std::invalid_argument("--device must be cpu or cuda");
   if (a.dtype != "float32" && a.dtype != "bfloat16") throw std::invalid_argument("--dtype must be float32 or bfloat16");
   return a;
@@ -104,13 +101,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (args.device == "cuda" && !torch::cuda::is_available()) throw std::runtime_error("no CUDA device is available");
-    const auto config = xlstm::from_yaml_file<xlstm::xLSTMLargeConfig>(args.config);
-    const auto options = torch::TensorOptions()
-                             .dtype(args.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32)
-                             .device(torch::Device(args.device));
-    xlstm::large::xLSTMLarge model(config, options);
-    xlstm::io::load_state_dict(*model, args.weights, /*strict=*/true);
-    model->eval();
+    const auto dtype = args.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+    auto model = xlstm::large::load_pretrained_large(args.checkpoint, {torch::Device(args.device), dtype}).model;
 
     const auto t0 = std::chrono::steady_clock::now();
     int64_t count = 0;

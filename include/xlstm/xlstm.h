@@ -12,6 +12,7 @@
 #include "xlstm/io/safetensors.h"
 #include "xlstm/io/state_dict.h"
 #include "xlstm/large/model.h"
+#include "xlstm/large/pretrained.h"
 #include "xlstm/large/weight_mode.h"
 #include "xlstm/lm_model.h"
 #include "xlstm/mlstm/backends.h"
