@@ -96,7 +96,7 @@ TEST(MlstmOps, BackwardOpWithoutInitialStateLeavesStateGradientsUndefined) {
   auto [h, n_out, m_out, c, n, m] =
       ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, std::nullopt, std::nullopt, std::nullopt, 4, kMlstmEps);
   auto g = ops::mlstm_chunkwise_bw(torch::randn_like(h), std::nullopt, std::nullopt, std::nullopt, in.q, in.k, in.v,
-                                   in.i, in.f, std::nullopt, std::nullopt, std::nullopt, h, n_out, m_out, 4, kMlstmEps);
+                                   in.i, in.f, std::nullopt, std::nullopt, std::nullopt, n_out, m_out, 4, kMlstmEps);
   EXPECT_EQ(std::get<0>(g).sizes(), in.q.sizes());
   EXPECT_EQ(std::get<4>(g).sizes(), in.f.sizes());
   EXPECT_FALSE(std::get<5>(g).defined() || std::get<6>(g).defined() || std::get<7>(g).defined());
@@ -152,13 +152,13 @@ TEST(MlstmOps, RejectsBadArgumentsNamingThem) {
   expect_error(
       [&] {
         ops::mlstm_chunkwise_bw(h.narrow(2, 0, 4), none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none,
-                                h, n_out, m_out, 4, kMlstmEps);
+                                n_out, m_out, 4, kMlstmEps);
       },
       "dh must have shape");
   expect_error(
       [&] {
         ops::mlstm_chunkwise_bw(h, torch::zeros({1, 2, 4}), none, none, in.q, in.k, in.v, in.i, in.f, none, none, none,
-                                h, n_out, m_out, 4, kMlstmEps);
+                                n_out, m_out, 4, kMlstmEps);
       },
       "dc_last must have shape");
   auto q1 = in.q.select(2, 0), k1 = in.k.select(2, 0), v1 = in.v.select(2, 0);

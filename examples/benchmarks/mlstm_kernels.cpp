@@ -5,11 +5,12 @@
 //   chunkwise  B8 NH8 S8192 at (dq256, dv512) (the 7B layout) and (dq512, dv512), chunk 64/128/256;
 //              fw = forward op, fw+bw = forward op then backward op with dh = 1 (backward of h.sum());
 //              peak memory of fw+bw at the 7B layout
-//   step       B1 and B16 at the 7B layout (NH8 dq256 dv512): 32 in-place steps with 32 separate states
-//              (32 layers) captured in one CUDA graph and replayed; microseconds per layer.
+//   step       B1 and B16 at the 7B layout (NH8 dq256 dv512): 32 steps with 32 separate states (32
+//              layers) captured in one CUDA graph and replayed; microseconds per layer.
+// --profile runs one forward and one backward at the 7B layout (L128) and exits (for ncu).
 // A quick check against the ATen reference (fp32 inputs, shorter sequence) runs first.
 //
-//   bench_mlstm_kernels [--device cuda] [--iters 20]
+//   bench_mlstm_kernels [--device cuda] [--iters 20] [--profile]
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -35,17 +36,22 @@ namespace {
 struct Args {
   std::string device = "cuda";
   int iters = 20;
+  bool profile = false;
 };
 
 Args parse_args(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--profile") {
+      a.profile = true;
+      continue;
+    }
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + flag);
     const std::string value = argv[++i];
     if (flag == "--device") a.device = value;
     else if (flag == "--iters") a.iters = std::max(3, std::stoi(value));
-    else throw std::runtime_error("unknown flag " + flag + " (usage: bench_mlstm_kernels [--device cuda] [--iters N])");
+    else throw std::runtime_error("unknown flag " + flag + " (usage: bench_mlstm_kernels [--device cuda] [--iters N] [--profile])");
   }
   return a;
 }
@@ -111,7 +117,7 @@ void quick_check() {
   auto [h, n_out, m_out, c, n, m] = xlstm::ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, std::nullopt,
                                                                    std::nullopt, std::nullopt, 128, xlstm::kMlstmEps);
   auto g = xlstm::ops::mlstm_chunkwise_bw(dh, std::nullopt, std::nullopt, std::nullopt, in.q, in.k, in.v, in.i, in.f,
-                                          std::nullopt, std::nullopt, std::nullopt, h, n_out, m_out, 128,
+                                          std::nullopt, std::nullopt, std::nullopt, n_out, m_out, 128,
                                           xlstm::kMlstmEps);
   std::printf("check vs ATen (fp32, B1 NH2 S1000 dq256 dv512): h %.1e  C %.1e  dq %.1e  dk %.1e  dv %.1e  di %.1e  df %.1e\n",
               rel(h, h_ref), rel(c, s_ref.C), rel(std::get<0>(g), g_ref[0]), rel(std::get<1>(g), g_ref[1]),
@@ -133,7 +139,7 @@ void bench_chunkwise(int64_t dq, int64_t dv, const Reference& ref, int iters) {
     auto fw = [&] { return xlstm::ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, none, none, none, L, xlstm::kMlstmEps); };
     auto fwbw = [&] {
       auto [h, n_out, m_out, c, n, m] = fw();
-      xlstm::ops::mlstm_chunkwise_bw(dh, none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none, h, n_out,
+      xlstm::ops::mlstm_chunkwise_bw(dh, none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none, n_out,
                                      m_out, L, xlstm::kMlstmEps);
     };
     const double t_fw = median_ms(fw, iters), t_fwbw = median_ms(fwbw, iters);
@@ -166,7 +172,8 @@ void peak_memory_7b() {
               "included): %.2f GiB (target <= 8 GiB)\n", peak);
 }
 
-// 32 in-place steps (32 layers, one state each) captured in a CUDA graph; microseconds per step.
+// 32 steps (32 layers, one state each; out of place, as a generation loop that alternates between two
+// state buffers runs them) captured in a CUDA graph; microseconds per step.
 double step_us(int64_t B, int iters) {
   const int64_t NH = 8, dq = 256, dv = 512, layers = 32;
   auto o = torch::TensorOptions().device(torch::kCUDA);
@@ -180,7 +187,7 @@ double step_us(int64_t B, int iters) {
     m.push_back(torch::zeros({B, NH, 1}, o));
   }
   auto run = [&] {
-    for (int l = 0; l < layers; ++l) xlstm::ops::mlstm_step_(q, k, v, i, f, C[l], n[l], m[l], xlstm::kMlstmEps);
+    for (int l = 0; l < layers; ++l) xlstm::ops::mlstm_step(q, k, v, i, f, C[l], n[l], m[l], xlstm::kMlstmEps);
   };
   run();  // warm-up outside the capture
   torch::cuda::synchronize();
@@ -196,7 +203,23 @@ double step_us(int64_t B, int iters) {
   return median_ms([&] { graph.replay(); }, iters) * 1000.0 / layers;
 }
 
+// One forward and one backward at the 7B layout, for a profiler.
+void profile_once() {
+  torch::NoGradGuard no_grad;
+  auto in = make_inputs(8, 8, 8192, 256, 512, torch::kBFloat16);
+  const OptTensor none;
+  auto [h, n_out, m_out, c, n, m] =
+      xlstm::ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, none, none, none, 128, xlstm::kMlstmEps);
+  xlstm::ops::mlstm_chunkwise_bw(torch::ones_like(h), none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none,
+                                 n_out, m_out, 128, xlstm::kMlstmEps);
+  torch::cuda::synchronize();
+}
+
 int run_cuda(const Args& args) {
+  if (args.profile) {
+    profile_once();
+    return 0;
+  }
   std::printf("device: %s\n", at::cuda::getCurrentDeviceProperties()->name);
   quick_check();
   std::printf("\n| shape (bf16) | fw ms | fw+bw ms | TFLOP/s fw / fw+bw | reference fw / fw+bw ms | target ms |\n");

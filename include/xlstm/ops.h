@@ -18,14 +18,16 @@
 //     max(|q~.n_t|, exp(-m_t)) carrying the sign of q~.n_t, and the stabiliser m_t (what the backward
 //     needs); the last state c_last, n_last, m_last fp32.
 //     chunk_size: the chunk length of the ATen path; the CUDA kernels use it when it is 64, 128, 192 or
-//     256 and 128 otherwise (the function computed is the same for every chunk length).
+//     256 and 128 otherwise (the function computed is the same for every chunk length). On CUDA, fp16
+//     inputs run the bf16 kernels (one rounding of the inputs to bf16): scaled intermediates of the
+//     backward leave the fp16 range.
 //
 //   mlstm_chunkwise_bw(Tensor dh, Tensor? dc_last, Tensor? dn_last, Tensor? dm_last,
 //                      Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate,
-//                      Tensor? c0, Tensor? n0, Tensor? m0, Tensor h, Tensor n_out, Tensor m_out,
+//                      Tensor? c0, Tensor? n0, Tensor? m0, Tensor n_out, Tensor m_out,
 //                      int chunk_size, float eps)
 //       -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, Tensor dfgate, Tensor dc0, Tensor dn0, Tensor dm0)
-//     dh like h; optional gradients of the last state (missing = 0); h, n_out, m_out from the forward.
+//     dh like h; optional gradients of the last state (missing = 0); n_out, m_out from the forward.
 //     dq, dk, dv in q's dtype, the rest fp32; dc0, dn0, dm0 are undefined without an initial state.
 //     The gradients are exact, including the paths through the stabiliser m (which h depends on only
 //     through eps) and through m_last.
@@ -64,7 +66,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Te
 mlstm_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                    const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                    const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0, const OptTensor& n0,
-                   const OptTensor& m0, const torch::Tensor& h, const torch::Tensor& n_out, const torch::Tensor& m_out,
+                   const OptTensor& m0, const torch::Tensor& n_out, const torch::Tensor& m_out,
                    int64_t chunk_size = 64, double eps = kMlstmEps);
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> mlstm_step(

@@ -7,10 +7,13 @@
 //   dq (rows i, dq)  = u s (dH C_{k-1}^T / den + a n_{k-1}^T) + dS K      phase 2 over key blocks <= i's
 //   dk (rows j, dq)  = w (V dC_k^T + 1 dn_k^T) + dS^T Q                   phase 2 over query blocks >= j's
 //   dv (rows j, dv)  = w K dC_k + P'^T dH                                 phase 2 over query blocks >= j's
+//   xdot (rows i)    = q_i . (C_{k-1} dh_i), the inter-chunk part of dh_i . (h_i den_i): phase 1 of dq
+//                      dotted with q (the scores kernel needs it before dq exists)
 //
 // with u_i = exp(m_{k-1} - M_i), s = 1/sqrt(DQK), den_i = |n_out_i| + eps, w_j = exp(g_k + ib_j - m_k)
-// (see recurrent.cuh and scores.cuh for the states, P, P', dS and a). dq and dk blocks also add their
-// rows' q.dq and -k.dk (and k.dk) into the per-position sums the gate-gradient kernel reads.
+// (see recurrent.cuh and scores.cuh for the states, P, P', dS and a). dq and dk blocks also add the
+// phase-1 (inter-chunk) parts of their rows' q.dq and k.dk into the fp64 per-position sums the
+// gate-gradient kernel reads (the intra-chunk parts come from the scores kernel).
 #pragma once
 
 #include <cmath>
@@ -60,7 +63,7 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   const T* DH = kind == GemmKind::h ? nullptr : head_ptr<T>(p.dh.ptr, p.dh.sb, p.dh.sh, bh, p.NH);
   const int64_t chunk_index = static_cast<int64_t>(bh) * NC + kc;
   const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
-  const bool forward_state = kind == GemmKind::h || kind == GemmKind::dq;
+  const bool forward_state = kind == GemmKind::h || kind == GemmKind::dq || kind == GemmKind::xdot;
   const T* St = static_cast<const T*>(forward_state ? p.states : p.dstates) + chunk_index * state_size;
   const float* nst = (forward_state ? p.n_states : p.dn_states) + chunk_index * p.DQK;
   const T* Pb = static_cast<const T*>(p.pbuf) + chunk_index * p.L * p.L;
@@ -69,14 +72,14 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   if (tid < 64) {
     const int64_t t = r0 + tid;
     const bool valid = tid < rows;
-    const float m_prev = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc];
+    const double m_prev = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc];
     if (forward_state) {
-      rs0[tid] = expf(m_prev - fmaxf(m_prev, p.gate_cm[bh * Sp + t])) * p.scale;  // u s
+      rs0[tid] = expf(static_cast<float>(m_prev - fmax(m_prev, p.gate_cm[bh * Sp + t]))) * p.scale;  // u s
       rs1[tid] = valid ? fabsf(p.n_out[seq + t]) + p.eps : 1.f;                     // den
       rs2[tid] = kind == GemmKind::dq ? p.a_buf[bh * Sp + t] : 0.f;
     } else {
-      const float m_k = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc + 1];
-      rs0[tid] = valid ? expf(p.chunk_g[chunk_index] + p.gate_ib[bh * Sp + t] - m_k) : 0.f;  // w
+      const double m_k = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc + 1];
+      rs0[tid] = valid ? expf(static_cast<float>(p.chunk_g[chunk_index] + p.gate_ib[bh * Sp + t] - m_k)) : 0.f;  // w
     }
     colv[tid] = kind == GemmKind::h || kind == GemmKind::dv ? 0.f : nst[col0 + tid];
   }
@@ -90,6 +93,7 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
                                  TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
       break;
     case GemmKind::dq:
+    case GemmKind::xdot:
       gemm_tiles<T, false, false>(acc, TileSrc<T>{DH + r0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
                                   TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
       break;
@@ -102,14 +106,36 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
                                  TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
       break;
   }
+  // Rows' dot products with q (xdot, dq) or k (dk), summed in fp64 per position.
+  auto add_row_dots = [&](double* sum, double sign, double* sum2) {
+    const T* in = kind == GemmKind::dk ? K + r0 * p.k.ss + col0 : Q + r0 * p.q.ss + col0;
+    const int64_t ld = kind == GemmKind::dk ? p.k.ss : p.q.ss;
+    float part[2][2];
+    acc_row_sums(acc, part, [&](int r, int c, float v) { return r < rows ? v * to_float(in[r * ld + c]) : 0.f; });
+    if (tid % 4 == 0)
+      for (int mt = 0; mt < 2; ++mt)
+        for (int h = 0; h < 2; ++h) {
+          const int r = acc_row(mt, h);
+          if (r >= rows) continue;
+          atomicAdd(sum + bh * Sp + r0 + r, sign * part[mt][h]);
+          if (sum2) atomicAdd(sum2 + bh * Sp + r0 + r, static_cast<double>(part[mt][h]));
+        }
+  };
+  if (kind == GemmKind::xdot) {
+    add_row_dots(p.xdot, 1.0, nullptr);
+    return;
+  }
   acc_foreach(acc, [&](int r, int c, float& v) {
     switch (kind) {
       case GemmKind::h: v *= rs0[r]; break;
       case GemmKind::dq: v = rs0[r] * (v / rs1[r] + rs2[r] * colv[c]); break;
       case GemmKind::dk: v = rs0[r] * (v + colv[c]); break;
       case GemmKind::dv: v *= rs0[r]; break;
+      case GemmKind::xdot: break;
     }
   });
+  if (kind == GemmKind::dq) add_row_dots(p.rowdot, 1.0, nullptr);  // q . dq (inter)
+  if (kind == GemmKind::dk) add_row_dots(p.kst, 1.0, p.kdk);        // k . dk (state)
   // Phase 2: the intra-chunk product over the causal blocks.
   const int64_t chunk_rows_left = p.S - c0;
   switch (kind) {
@@ -137,6 +163,8 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
                                            static_cast<int>(chunk_rows_left), kTile},
                                 rb, kmax, stage);
       break;
+    case GemmKind::xdot:
+      break;
   }
 
   const SeqTensor& out = kind == GemmKind::h ? p.h : kind == GemmKind::dq ? p.dq : kind == GemmKind::dk ? p.dk : p.dv;
@@ -146,32 +174,13 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
     return;
   }
   store_tile(acc, O, out.ss, rows, staging, [](int, int, float v) { return v; });
-  if (kind == GemmKind::dv) return;
-  // q . dq (dq tiles) or k . dk (dk tiles) of this tile's 64 columns
-  const T* in = kind == GemmKind::dq ? Q + r0 * p.q.ss + col0 : K + r0 * p.k.ss + col0;
-  const int64_t ld = kind == GemmKind::dq ? p.q.ss : p.k.ss;
-  float part[2][2];
-  acc_row_sums(acc, part, [&](int r, int c, float v) { return r < rows ? v * to_float(in[r * ld + c]) : 0.f; });
-  if (tid % 4 == 0)
-    for (int mt = 0; mt < 2; ++mt)
-      for (int h = 0; h < 2; ++h) {
-        const int r = acc_row(mt, h);
-        if (r >= rows) continue;
-        const int64_t pos = bh * Sp + r0 + r;
-        if (kind == GemmKind::dq) {
-          atomicAdd(p.rowdot + pos, part[mt][h]);
-        } else {
-          atomicAdd(p.rowdot + pos, -part[mt][h]);
-          atomicAdd(p.kdk + pos, part[mt][h]);
-        }
-      }
 }
 
 template <class T>
 void launch_chunk_gemm(const ChunkwiseParams& p, GemmKind kind, cudaStream_t stream) {
   constexpr size_t smem = chunk_gemm_smem_bytes<T>();
   cudaFuncSetAttribute(chunk_gemm_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  const int cols = kind == GemmKind::h || kind == GemmKind::dv ? p.DHV : p.DQK;
+  const int cols = kind == GemmKind::h || kind == GemmKind::dv ? p.DHV : p.DQK;  // xdot: the dq tiles
   const int blocks = (cols / kTile) * (p.L / kTile) * p.NC * p.B * p.NH;
   chunk_gemm_kernel<T><<<blocks, kThreads, smem, stream>>>(p, kind);
 }

@@ -1,6 +1,6 @@
 // Host entry points of the mLSTM CUDA kernels. The op bindings (src/ops/mlstm_cuda.cu.cpp) call the
 // three functions at the bottom; the per-kernel launchers are instantiated once per input dtype in the
-// *_{f32,f16,bf16}.cu files so that the builds run in parallel.
+// *_{f32,bf16}.cu files (the step also *_f16.cu) so that the builds run in parallel.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -13,7 +13,7 @@ namespace xlstm::kernels {
 
 // Sizes (in elements) of the scratch buffers a chunkwise call needs; see ChunkwiseParams.
 struct ChunkwiseScratch {
-  int64_t positions;  // BNH * NC * L   (gate_b, gate_ib, gate_cm, a_buf, dm_buf, rowdot, kdk)
+  int64_t positions;  // BNH * NC * L   (gate_b, gate_ib, gate_cm, a_buf, dm_buf, xdot, rowdot, kst, kdk)
   int64_t chunks;     // BNH * NC       (chunk_g, chunk_amax)
   int64_t chunk_m;    // BNH * (NC + 1)
   int64_t states;     // BNH * NC * DQK * DHV  (states, dstates; input dtype)
@@ -33,7 +33,7 @@ cudaError_t mlstm_chunkwise_bw_cuda(const ChunkwiseParams& p, cudaStream_t strea
 cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream);
 
 // The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh).
-enum class GemmKind { h, dq, dk, dv };
+enum class GemmKind { h, dq, dk, dv, xdot };
 
 template <class T>
 void launch_recurrent(const ChunkwiseParams& p, bool backward, cudaStream_t stream);

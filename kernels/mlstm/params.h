@@ -34,12 +34,12 @@ struct ChunkwiseParams {
   const float *igate = nullptr, *fgate = nullptr;
   const float *c0 = nullptr, *n0 = nullptr, *m0 = nullptr;  // optional initial state
 
-  // forward outputs (c_last/n_last/m_last null in the backward's recomputation)
+  // forward outputs (in the backward's recomputation c_last and n_last are scratch, m_last null)
   SeqTensor h;
   float *n_out = nullptr, *m_out = nullptr;  // (B, NH, S): signed normaliser, stabiliser
   float *c_last = nullptr, *n_last = nullptr, *m_last = nullptr;
 
-  // backward inputs: dh; optional gradients of the last state; the forward's h, n_out, m_out
+  // backward inputs: dh; optional gradients of the last state; the forward's n_out, m_out (fields above)
   SeqTensor dh;
   const float *dc_last = nullptr, *dn_last = nullptr, *dm_last = nullptr;
   // backward outputs (dc0/dn0/dm0 only with an initial state)
@@ -47,9 +47,10 @@ struct ChunkwiseParams {
   float *di = nullptr, *df = nullptr, *dc0 = nullptr, *dn0 = nullptr, *dm0 = nullptr;
 
   // scratch, allocated by the binding (sizes in scratch_sizes.h)
-  float *gate_b = nullptr, *gate_ib = nullptr, *gate_cm = nullptr;  // (BNH, NC*L)
-  float *chunk_g = nullptr, *chunk_amax = nullptr;                   // (BNH, NC)
-  float *chunk_m = nullptr;                                          // (BNH, NC+1)
+  // gate values in fp64: their rounding would otherwise set the accuracy of every gate weight
+  double *gate_b = nullptr, *gate_ib = nullptr, *gate_cm = nullptr;  // (BNH, NC*L)
+  double *chunk_g = nullptr, *chunk_amax = nullptr;                   // (BNH, NC)
+  double* chunk_m = nullptr;                                          // (BNH, NC+1)
   void* states = nullptr;                                            // (BNH, NC, DQK, DHV) input dtype
   float* n_states = nullptr;                                         // (BNH, NC, DQK)
   void* pbuf = nullptr;                                              // (BNH, NC, L, L) input dtype
@@ -58,8 +59,12 @@ struct ChunkwiseParams {
   float* dn_states = nullptr;                                        // (BNH, NC, DQK)
   void* dsbuf = nullptr;                                             // (BNH, NC, L, L)
   float *a_buf = nullptr, *dm_buf = nullptr;                         // (BNH, NC*L)
-  float *rowdot = nullptr, *kdk = nullptr;                           // (BNH, NC*L), zeroed by the launcher
-  float *tlast = nullptr, *c0dot = nullptr;                          // (BNH), zeroed by the launcher
+  // fp64 sums (zeroed by the launcher, see gates.cu): per position the inter-chunk part
+  // q_i . (C_{k-1} dh_i) of dh . (h * den), the forget-gate sums, k . dk(state) and k . dk; per chunk
+  // D_k; per head <dC0, C0> + <dn0, n0>
+  double *xdot = nullptr, *rowdot = nullptr, *kst = nullptr, *kdk = nullptr;  // (BNH, NC*L)
+  double* dchunk = nullptr;                                          // (BNH, NC)
+  double* c0dot = nullptr;                                           // (BNH)
 };
 
 struct StepParams {

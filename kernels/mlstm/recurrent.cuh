@@ -5,16 +5,18 @@
 // input dtype, for the output kernel) and n_{k-1} (fp32), then
 //   m_k = max(g_k + m_{k-1}, amax_k),  C_k = exp(g_k + m_{k-1} - m_k) C_{k-1} + K_k^T diag(w) V_k,
 //   w_j = exp(g_k + ib_j - m_k) <= 1,  n_k likewise with the row sums of diag(w) K_k.
-// It ends with the last state (C_last, n_last, m_last) and, for the backward's recomputation, the dot
-// product <dC_last, C_last> + <dn_last, n_last> (the last state's share of every forget-gate gradient).
+// It ends with the last state (C_last, n_last, m_last).
 //
 // Backward: the same walk in reverse over the gradient of the state (kernels.md §1.3 step 2):
 // before chunk k it stores dC_k (the gradient of the state leaving chunk k), then
 //   dC_{k-1} = exp(g_k + m_{k-1} - m_k) dC_k + Q_k^T diag(u s / den) dH_k,
 //   dn_{k-1} = same decay * dn_k + Q_k^T (u s a),
 // with u_i = exp(m_{k-1} - M_i) the inter-chunk weight of row i, s = 1/sqrt(DQK), den the denominator
-// and a the gradient of q~.n (scores kernel). It ends with dC0, dn0 and <dC0, C0> + <dn0, n0> (part of
-// dm0). Only the blocks of dv tile 0 carry n / dn.
+// and a the gradient of q~.n (scores kernel). At each chunk it also adds, in fp64,
+// D_k = exp(g_k + m_{k-1} - m_k) (<dC_k, C_{k-1}> + <dn_k, n_{k-1}>) (the forget-gate gradient of the
+// chunk's positions from the pairs of outputs after the chunk and inputs before it, see gates.cu), and
+// it ends with dC0, dn0 and <dC0, C0> + <dn0, n0> (part of dm0).
+// Only the blocks of dv tile 0 carry n / dn.
 //
 // Both directions are one flat loop over (chunk, 64-row slice) with the next slice's K/V (Q/dH) tiles
 // loading while the current one is multiplied; the row weights are applied to the X operand in shared
@@ -30,21 +32,22 @@ namespace xlstm::kernels {
 
 template <class T>
 constexpr size_t recurrent_smem_bytes() {
-  return 5 * TileLayout<T>::elems * sizeof(T) + (2 * kMaxChunk + 64 + 128 + 32) * sizeof(float);
+  return 7 * TileLayout<T>::elems * sizeof(T) + (2 * kMaxChunk + 64 + 128) * sizeof(float) + 4 * sizeof(double);
 }
 
 template <class T>
-__global__ void __launch_bounds__(kThreads) recurrent_kernel(ChunkwiseParams p, bool backward) {
+__global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams p, bool backward) {
   using Lt = TileLayout<T>;
   constexpr int E = Lt::elems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);  // X0 Y0 X1 Y1
   T* staging = stage + 4 * E;
-  float* scale = reinterpret_cast<float*>(staging + E);
+  T* prev_state = staging + E;  // backward: C_{k-1} of chunk k, by chunk parity
+  float* scale = reinterpret_cast<float*>(prev_state + 2 * E);
   float* nscale = scale + kMaxChunk;
   float* nvec = nscale + kMaxChunk;
   float* npart = nvec + 64;
-  float* red = npart + 128;
+  double* red = reinterpret_cast<double*>(npart + 128);
 
   const int tid = threadIdx.x;
   const int tv_count = p.DHV / kTile, tq_count = p.DQK / kTile;
@@ -65,11 +68,11 @@ __global__ void __launch_bounds__(kThreads) recurrent_kernel(ChunkwiseParams p, 
   T* states = static_cast<T*>(backward ? p.dstates : p.states) + bh * NC * state_size +
               static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
   float* nstates = (backward ? p.dn_states : p.n_states) + static_cast<int64_t>(bh) * NC * p.DQK + tq * kTile;
-  const float* chunk_g = p.chunk_g + static_cast<int64_t>(bh) * NC;
-  const float* chunk_amax = p.chunk_amax + static_cast<int64_t>(bh) * NC;
-  float* chunk_m = p.chunk_m + static_cast<int64_t>(bh) * (NC + 1);
-  const float* gib = p.gate_ib + bh * Sp;
-  const float* gcm = p.gate_cm + bh * Sp;
+  const double* chunk_g = p.chunk_g + static_cast<int64_t>(bh) * NC;
+  const double* chunk_amax = p.chunk_amax + static_cast<int64_t>(bh) * NC;
+  double* chunk_m = p.chunk_m + static_cast<int64_t>(bh) * (NC + 1);
+  const double* gib = p.gate_ib + bh * Sp;
+  const double* gcm = p.gate_cm + bh * Sp;
 
   // Initial state (fp32 tiles of (B, NH, DQK, DHV) tensors).
   const int64_t cbase = bh * state_size + static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
@@ -80,43 +83,48 @@ __global__ void __launch_bounds__(kThreads) recurrent_kernel(ChunkwiseParams p, 
   const float* ninit = backward ? p.dn_last : p.n0;
   const int64_t nbase = static_cast<int64_t>(bh) * p.DQK + tq * kTile;
   if (tid < 64) nvec[tid] = ninit ? ninit[nbase + tid] : 0.f;
-  float m_run = (!backward && p.m0) ? p.m0[bh] : -INFINITY;
+  double m_run = (!backward && p.m0) ? static_cast<double>(p.m0[bh]) : -INFINITY;  // exponents in fp64
 
   const int total = NC * LT;
   auto chunk_of = [&](int step) { return backward ? NC - 1 - step / LT : step / LT; };
   auto issue = [&](int step) {
-    const int t0 = chunk_of(step) * p.L + (step % LT) * kTile;
+    const int kc = chunk_of(step), t0 = kc * p.L + (step % LT) * kTile;
     T* buf = stage + 2 * E * (step & 1);
     load_tile_async(buf, X + t0 * xs.ss, xs.ss, p.S - t0);
     load_tile_async(buf + E, Y + t0 * ys.ss, ys.ss, p.S - t0);
+    if (backward && step % LT == 0)  // C_{k-1}, stored by the recomputation
+      load_tile_async(prev_state + E * (kc & 1), static_cast<const T*>(p.states) + (static_cast<int64_t>(bh) * NC + kc) * state_size +
+                                      static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile,
+                      p.DHV, kTile);
     cp_async_commit();
   };
   issue(0);
+  float dn_k = 0.f, decay = 1.f;  // backward: dn_k (lead_n) and the decay of the current chunk
   for (int step = 0; step < total; ++step) {
     const int kc = chunk_of(step), sub = step % LT;
     if (sub == 0) {
-      const float g = chunk_g[kc];
-      float m_prev, m_k;
+      const double g = chunk_g[kc];
+      double m_prev, m_k;
       if (backward) {
         m_prev = chunk_m[kc];
         m_k = chunk_m[kc + 1];
       } else {
         m_prev = m_run;
-        m_k = fmaxf(g + m_run, chunk_amax[kc]);
+        m_k = fmax(g + m_run, chunk_amax[kc]);
         if (lead_m && tid == 0) chunk_m[kc] = m_run;
         m_run = m_k;
       }
-      const float decay = expf(g + m_prev - m_k);
+      decay = expf(static_cast<float>(g + m_prev - m_k));
       for (int r = tid; r < p.L; r += kThreads) {
         const int64_t t = static_cast<int64_t>(kc) * p.L + r;
         float s = 0.f, ns = 0.f;
         if (t < p.S) {
           if (backward) {
-            const float u = expf(m_prev - fmaxf(m_prev, gcm[t])) * p.scale;
+            const float u = expf(static_cast<float>(m_prev - fmax(m_prev, gcm[t]))) * p.scale;
             s = u / (fabsf(p.n_out[static_cast<int64_t>(bh) * p.S + t]) + p.eps);
             ns = u * p.a_buf[bh * Sp + t];
           } else {
-            s = ns = expf(g + gib[t] - m_k);
+            s = ns = expf(static_cast<float>(g + gib[t] - m_k));
           }
         }
         scale[r] = s;
@@ -126,6 +134,7 @@ __global__ void __launch_bounds__(kThreads) recurrent_kernel(ChunkwiseParams p, 
       acc_foreach(acc, [&](int, int, float& v) { v *= decay; });
       if (lead_n && tid < 64) {
         nstates[static_cast<int64_t>(kc) * p.DQK + tid] = nvec[tid];
+        dn_k = nvec[tid];
         nvec[tid] *= decay;
       }
     }
@@ -136,6 +145,17 @@ __global__ void __launch_bounds__(kThreads) recurrent_kernel(ChunkwiseParams p, 
       cp_async_wait<0>();
     }
     __syncthreads();
+    if (backward && sub == 0) {  // D_k; staging still holds dC_k
+      const T* cprev = prev_state + E * (kc & 1);
+      float d = 0.f;
+      for (int idx = tid; idx < kTile * kTile; idx += kThreads) {
+        const int r = idx / kTile, c = idx % kTile;
+        d += to_float(staging[r * Lt::ld + c]) * to_float(cprev[r * Lt::ld + c]);
+      }
+      if (lead_n && tid < 64) d += dn_k * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * kTile + tid];
+      const double sum = block_sum(static_cast<double>(d), red);
+      if (tid == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, sum * decay);
+    }
     T* Xs = stage + 2 * E * (step & 1);
     const float* sc = scale + sub * kTile;
     if (lead_n) {  // n from the unweighted rows
@@ -163,19 +183,17 @@ __global__ void __launch_bounds__(kThreads) recurrent_kernel(ChunkwiseParams p, 
   if (final_n && lead_n && tid < 64) final_n[nbase + tid] = nvec[tid];
   if (!backward && lead_m && tid == 0) {
     chunk_m[NC] = m_run;
-    if (p.m_last) p.m_last[bh] = m_run;
+    if (p.m_last) p.m_last[bh] = static_cast<float>(m_run);
   }
-  // fw: <dC_last, C_last> + <dn_last, n_last>; bw: <dC0, C0> + <dn0, n0>
-  float* dot_out = backward ? p.c0dot : p.tlast;
-  const float* dot_c = backward ? p.c0 : p.dc_last;
-  const float* dot_n = backward ? p.n0 : p.dn_last;
-  if (dot_out && (dot_c || dot_n)) {
-    float d = 0.f;
-    if (dot_c)
-      acc_foreach(acc, [&](int r, int c, float& v) { d += v * dot_c[cbase + static_cast<int64_t>(r) * p.DHV + c]; });
-    if (dot_n && lead_n && tid < 64) d += nvec[tid] * dot_n[nbase + tid];
+  // <dC0, C0> + <dn0, n0> (a part of dm0)
+  if (backward && p.c0) {
+    double d = 0.0;
+    acc_foreach(acc, [&](int r, int c, float& v) {
+      d += static_cast<double>(v) * p.c0[cbase + static_cast<int64_t>(r) * p.DHV + c];
+    });
+    if (lead_n && tid < 64) d += static_cast<double>(nvec[tid]) * p.n0[nbase + tid];
     d = block_sum(d, red);
-    if (tid == 0) atomicAdd(dot_out + bh, d);
+    if (tid == 0) atomicAdd(p.c0dot + bh, d);
   }
 }
 

@@ -56,19 +56,30 @@ __global__ void __launch_bounds__(kStepThreads) step_kernel(StepParams p) {
   const float* c = p.c + base;
   float* cn = p.c_new + base;
   float acc[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll 4
-  for (int r = rl; r < p.DQK; r += 32) {
-    float4 x = *reinterpret_cast<const float4*>(c + static_cast<int64_t>(r) * p.DHV);
-    const float kr = ks[r], qr = qs[r];
-    x.x = fp * x.x + kr * iv[0];
-    x.y = fp * x.y + kr * iv[1];
-    x.z = fp * x.z + kr * iv[2];
-    x.w = fp * x.w + kr * iv[3];
-    *reinterpret_cast<float4*>(cn + static_cast<int64_t>(r) * p.DHV) = x;
-    acc[0] += qr * x.x;
-    acc[1] += qr * x.y;
-    acc[2] += qr * x.z;
-    acc[3] += qr * x.w;
+  // Rows rl, rl + 32, ... in batches of 8: all 8 loads are in flight before the first store.
+  constexpr int kBatch = 8;
+  for (int r0 = rl; r0 < p.DQK; r0 += 32 * kBatch) {
+    float4 x[kBatch];
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int r = r0 + 32 * b;
+      if (r < p.DQK) x[b] = *reinterpret_cast<const float4*>(c + static_cast<int64_t>(r) * p.DHV);
+    }
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int r = r0 + 32 * b;
+      if (r >= p.DQK) break;
+      const float kr = ks[r], qr = qs[r];
+      x[b].x = fp * x[b].x + kr * iv[0];
+      x[b].y = fp * x[b].y + kr * iv[1];
+      x[b].z = fp * x[b].z + kr * iv[2];
+      x[b].w = fp * x[b].w + kr * iv[3];
+      *reinterpret_cast<float4*>(cn + static_cast<int64_t>(r) * p.DHV) = x[b];
+      acc[0] += qr * x[b].x;
+      acc[1] += qr * x[b].y;
+      acc[2] += qr * x[b].z;
+      acc[3] += qr * x[b].w;
+    }
   }
   for (int e = 0; e < 4; ++e) part[rl * kStepCols + 4 * cg + e] = acc[e];
   __syncthreads();

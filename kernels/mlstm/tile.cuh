@@ -245,12 +245,14 @@ __device__ __forceinline__ T* head_ptr(void* base, int64_t sb, int64_t sh, int b
   return static_cast<T*>(base) + (bh / NH) * sb + (bh % NH) * sh;
 }
 
-__device__ __forceinline__ float block_sum(float x, float* red) {
+// Sum over the block (every thread gets it); red holds one value per warp.
+template <class V>
+__device__ __forceinline__ V block_sum(V x, V* red) {
   for (int o = 16; o > 0; o /= 2) x += __shfl_xor_sync(0xffffffffu, x, o);
   __syncthreads();
   if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = x;
   __syncthreads();
-  float s = 0.f;
+  V s = 0;
   for (int w = 0; w < static_cast<int>(blockDim.x) / 32; ++w) s += red[w];
   return s;
 }

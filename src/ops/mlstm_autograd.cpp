@@ -1,5 +1,5 @@
 // Autograd kernel of xlstm::mlstm_chunkwise_fw: runs the forward op below the autograd keys, keeps the
-// inputs and h, n_out, m_out, and answers backward() with one xlstm::mlstm_chunkwise_bw call.
+// inputs and n_out, m_out, and answers backward() with one xlstm::mlstm_chunkwise_bw call.
 #include <torch/library.h>
 #include <torch/torch.h>
 
@@ -23,8 +23,9 @@ class ChunkwiseFunction : public torch::autograd::Function<ChunkwiseFunction> {
     auto [h, n_out, m_out, c_last, n_last, m_last] =
         ops::mlstm_chunkwise_fw(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
     const torch::Tensor none;
-    ctx->save_for_backward({q, k, v, igate, fgate, c0.value_or(none), n0.value_or(none), m0.value_or(none), h, n_out,
-                            m_out});
+    ctx->save_for_backward(
+        {q, k, v, igate, fgate, c0.value_or(none), n0.value_or(none), m0.value_or(none), n_out, m_out});
+    ctx->saved_data["h_shape"] = h.sizes().vec();  // for a missing dh
     ctx->saved_data["chunk_size"] = chunk_size;
     ctx->saved_data["eps"] = eps;
     ctx->mark_non_differentiable({n_out, m_out});
@@ -33,11 +34,10 @@ class ChunkwiseFunction : public torch::autograd::Function<ChunkwiseFunction> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    const auto& h = s[8];
-    const auto dh = grads[0].defined() ? grads[0] : torch::zeros_like(h);
+    const auto dh = grads[0].defined() ? grads[0] : torch::zeros(ctx->saved_data["h_shape"].toIntVector(), s[0].options());
     auto [dq, dk, dv, di, df, dc0, dn0, dm0] =
         ops::mlstm_chunkwise_bw(dh, opt(grads[3]), opt(grads[4]), opt(grads[5]), s[0], s[1], s[2], s[3], s[4],
-                                opt(s[5]), opt(s[6]), opt(s[7]), h, s[9], s[10], ctx->saved_data["chunk_size"].toInt(),
+                                opt(s[5]), opt(s[6]), opt(s[7]), s[8], s[9], ctx->saved_data["chunk_size"].toInt(),
                                 ctx->saved_data["eps"].toDouble());
     return {dq, dk, dv, di, df, dc0, dn0, dm0, torch::Tensor(), torch::Tensor()};
   }

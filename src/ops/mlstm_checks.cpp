@@ -69,14 +69,12 @@ void check_chunkwise_fw_args(const char* op, const torch::Tensor& q, const torch
 void check_chunkwise_bw_args(const char* op, const torch::Tensor& dh, const OptTensor& dc_last,
                              const OptTensor& dn_last, const OptTensor& dm_last, const torch::Tensor& q,
                              const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
-                             const torch::Tensor& fgate, const mLSTMState& state, const torch::Tensor& h,
+                             const torch::Tensor& fgate, const mLSTMState& state,
                              const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
   check_chunkwise_fw_args(op, q, k, v, igate, fgate, state, chunk_size, eps);
   const int64_t B = q.size(0), NH = q.size(1), S = q.size(2), DK = q.size(3), DV = v.size(3);
   check_like(op, "dh", dh, q, q.scalar_type());
   check_shape(op, "dh", dh, {B, NH, S, DV});
-  check_like(op, "h", h, q, q.scalar_type());
-  check_shape(op, "h", h, {B, NH, S, DV});
   check_like(op, "n_out", n_out, q, state_dtype(q));
   check_shape(op, "n_out", n_out, {B, NH, S});
   check_like(op, "m_out", m_out, q, state_dtype(q));

@@ -23,7 +23,7 @@ void check_chunkwise_fw_args(const char* op, const torch::Tensor& q, const torch
 void check_chunkwise_bw_args(const char* op, const torch::Tensor& dh, const OptTensor& dc_last,
                              const OptTensor& dn_last, const OptTensor& dm_last, const torch::Tensor& q,
                              const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
-                             const torch::Tensor& fgate, const mLSTMState& state, const torch::Tensor& h,
+                             const torch::Tensor& fgate, const mLSTMState& state,
                              const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps);
 
 void check_step_args(const char* op, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -64,6 +64,18 @@ K::SeqTensor seq(const torch::Tensor& t) { return {t.data_ptr(), t.stride(0), t.
 const float* fptr(const OptTensor& t) { return t && t->defined() ? t->data_ptr<float>() : nullptr; }
 OptTensor contiguous(const OptTensor& t) { return t && t->defined() ? OptTensor(t->contiguous()) : std::nullopt; }
 
+// The dtype the chunkwise kernels compute in: fp16 runs as bf16 (scaled intermediates such as dS or the
+// gradient states leave the fp16 range), with one rounding of the inputs to bf16.
+torch::Tensor chunkwise_input(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat16 ? t.to(torch::kBFloat16) : t;
+}
+
+// A scratch buffer of n elements kept alive by `keep` until the kernels are queued.
+void* scratch(std::vector<torch::Tensor>& keep, int64_t n, const torch::TensorOptions& options) {
+  keep.push_back(torch::empty({n}, options));
+  return keep.back().data_ptr();
+}
+
 // The chunk length of the kernels: chunk_size when they support it, else 128.
 int kernel_chunk(int64_t chunk_size) {
   return chunk_size % 64 == 0 && chunk_size >= 64 && chunk_size <= K::kMaxChunk ? static_cast<int>(chunk_size) : 128;
@@ -98,20 +110,16 @@ K::ChunkwiseParams chunkwise_params(const torch::Tensor& q, const torch::Tensor&
     p.m0 = keep[7].data_ptr<float>();
   }
   const auto sizes = K::chunkwise_scratch(p);
-  const auto f32 = q.options().dtype(torch::kFloat32);
-  auto scratch = [&](int64_t n, const torch::TensorOptions& o) {
-    keep.push_back(torch::empty({n}, o));
-    return keep.back().data_ptr();
-  };
-  p.gate_b = static_cast<float*>(scratch(sizes.positions, f32));
-  p.gate_ib = static_cast<float*>(scratch(sizes.positions, f32));
-  p.gate_cm = static_cast<float*>(scratch(sizes.positions, f32));
-  p.chunk_g = static_cast<float*>(scratch(sizes.chunks, f32));
-  p.chunk_amax = static_cast<float*>(scratch(sizes.chunks, f32));
-  p.chunk_m = static_cast<float*>(scratch(sizes.chunk_m, f32));
-  p.states = scratch(sizes.states, q.options());
-  p.n_states = static_cast<float*>(scratch(sizes.n_states, f32));
-  p.pbuf = scratch(sizes.scores, q.options());
+  const auto f32 = q.options().dtype(torch::kFloat32), f64 = q.options().dtype(torch::kFloat64);
+  p.gate_b = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.gate_ib = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.gate_cm = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.chunk_g = static_cast<double*>(scratch(keep, sizes.chunks, f64));
+  p.chunk_amax = static_cast<double*>(scratch(keep, sizes.chunks, f64));
+  p.chunk_m = static_cast<double*>(scratch(keep, sizes.chunk_m, f64));
+  p.states = scratch(keep, sizes.states, q.options());
+  p.n_states = static_cast<float*>(scratch(keep, sizes.n_states, f32));
+  p.pbuf = scratch(keep, sizes.scores, q.options());
   return p;
 }
 
@@ -124,10 +132,12 @@ FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const to
   if (!use_kernels(op, q, v)) return reference_chunkwise_fw(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
-  K::ChunkwiseParams p = chunkwise_params(q, k, v, igate, fgate, state, chunk_size, eps, keep);
+  const auto qc = chunkwise_input(q);
+  K::ChunkwiseParams p =
+      chunkwise_params(qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep);
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
   const auto f32 = q.options().dtype(torch::kFloat32);
-  auto h = torch::empty({B, NH, S, DV}, q.options());
+  auto h = torch::empty({B, NH, S, DV}, qc.options());
   auto n_out = torch::empty({B, NH, S}, f32), m_out = torch::empty({B, NH, S}, f32);
   auto c_last = torch::empty({B, NH, DK, DV}, f32), n_last = torch::empty({B, NH, DK}, f32);
   auto m_last = torch::empty({B, NH, 1}, f32);
@@ -138,39 +148,40 @@ FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const to
   p.n_last = n_last.data_ptr<float>();
   p.m_last = m_last.data_ptr<float>();
   C10_CUDA_CHECK(K::mlstm_chunkwise_fw_cuda(p, at::cuda::getCurrentCUDAStream()));
-  return {h, n_out, m_out, c_last, n_last, m_last};
+  return {h.to(q.scalar_type()), n_out, m_out, c_last, n_last, m_last};
 }
 
 BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                         const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
                         const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
-                        const OptTensor& c0, const OptTensor& n0, const OptTensor& m0, const torch::Tensor& h,
+                        const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
                         const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
   const char* op = "xlstm::mlstm_chunkwise_bw";
   const mLSTMState state = optional_state(op, c0, n0, m0);
-  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, h, n_out, m_out,
+  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, n_out, m_out,
                           chunk_size, eps);
   if (!use_kernels(op, q, v))
-    return reference_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, h, n_out, m_out,
+    return reference_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out,
                                   chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
-  K::ChunkwiseParams p = chunkwise_params(q, k, v, igate, fgate, state, chunk_size, eps, keep);
+  const auto qc = chunkwise_input(q);
+  K::ChunkwiseParams p =
+      chunkwise_params(qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep);
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
-  const auto f32 = q.options().dtype(torch::kFloat32);
-  for (const auto& t : {rows_aligned(dh), rows_aligned(h), n_out.contiguous(), m_out.contiguous()}) keep.push_back(t);
-  const size_t in = keep.size() - 4;
+  const auto f32 = q.options().dtype(torch::kFloat32), f64 = q.options().dtype(torch::kFloat64);
+  for (const auto& t : {rows_aligned(chunkwise_input(dh)), n_out.contiguous(), m_out.contiguous()}) keep.push_back(t);
+  const size_t in = keep.size() - 3;
   p.dh = seq(keep[in]);
-  p.h = seq(keep[in + 1]);
-  p.n_out = keep[in + 2].data_ptr<float>();
-  p.m_out = keep[in + 3].data_ptr<float>();
+  p.n_out = keep[in + 1].data_ptr<float>();
+  p.m_out = keep[in + 2].data_ptr<float>();
   const OptTensor dcl = contiguous(dc_last), dnl = contiguous(dn_last), dml = contiguous(dm_last);
   p.dc_last = fptr(dcl);
   p.dn_last = fptr(dnl);
   p.dm_last = fptr(dml);
 
-  auto dq = torch::empty({B, NH, S, DK}, q.options()), dk = torch::empty({B, NH, S, DK}, q.options());
-  auto dv = torch::empty({B, NH, S, DV}, q.options());
+  auto dq = torch::empty({B, NH, S, DK}, qc.options()), dk = torch::empty({B, NH, S, DK}, qc.options());
+  auto dv = torch::empty({B, NH, S, DV}, qc.options());
   auto di = torch::empty({B, NH, S}, f32), df = torch::empty({B, NH, S}, f32);
   torch::Tensor dc0, dn0, dm0;
   if (state.defined()) {
@@ -187,21 +198,20 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
   p.di = di.data_ptr<float>();
   p.df = df.data_ptr<float>();
   const auto sizes = K::chunkwise_scratch(p);
-  auto scratch = [&](int64_t n, const torch::TensorOptions& o) {
-    keep.push_back(torch::empty({n}, o));
-    return keep.back().data_ptr();
-  };
-  p.dstates = scratch(sizes.states, q.options());
-  p.dn_states = static_cast<float*>(scratch(sizes.n_states, f32));
-  p.dsbuf = scratch(sizes.scores, q.options());
-  p.a_buf = static_cast<float*>(scratch(sizes.positions, f32));
-  p.dm_buf = static_cast<float*>(scratch(sizes.positions, f32));
-  p.rowdot = static_cast<float*>(scratch(sizes.positions, f32));
-  p.kdk = static_cast<float*>(scratch(sizes.positions, f32));
-  p.tlast = static_cast<float*>(scratch(B * NH, f32));
-  p.c0dot = static_cast<float*>(scratch(B * NH, f32));
+  p.dstates = scratch(keep, sizes.states, qc.options());
+  p.dn_states = static_cast<float*>(scratch(keep, sizes.n_states, f32));
+  p.dsbuf = scratch(keep, sizes.scores, qc.options());
+  p.a_buf = static_cast<float*>(scratch(keep, sizes.positions, f32));
+  p.dm_buf = static_cast<float*>(scratch(keep, sizes.positions, f32));
+  p.xdot = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.rowdot = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.kst = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.kdk = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.dchunk = static_cast<double*>(scratch(keep, sizes.chunks, f64));
+  p.c0dot = static_cast<double*>(scratch(keep, B * NH, f64));
   C10_CUDA_CHECK(K::mlstm_chunkwise_bw_cuda(p, at::cuda::getCurrentCUDAStream()));
-  return {dq, dk, dv, di, df, dc0, dn0, dm0};
+  const auto dt = q.scalar_type();
+  return {dq.to(dt), dk.to(dt), dv.to(dt), di, df, dc0, dn0, dm0};
 }
 
 // The step kernel streams C as float4: contiguous and 16-byte aligned.

@@ -28,11 +28,11 @@ FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, con
 BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                              const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
                              const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
-                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0, const torch::Tensor& h,
+                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
                              const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
   const char* op = "xlstm::mlstm_chunkwise_bw";
   const mLSTMState state = optional_state(op, c0, n0, m0);
-  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, h, n_out, m_out,
+  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, n_out, m_out,
                           chunk_size, eps);
   // This runs as an op kernel, below the autograd dispatch keys: turn autograd back on for the graph.
   const auto tls = c10::impl::tls_local_dispatch_key_set();

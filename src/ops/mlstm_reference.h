@@ -19,12 +19,12 @@ FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, con
                              const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                              const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps);
 
-// Gradients of reference_chunkwise_fw by autograd through the ATen formulation (h, n_out, m_out of the
-// forward are not needed).
+// Gradients of reference_chunkwise_fw by autograd through the ATen formulation (n_out and m_out of
+// the forward are checked, not needed).
 BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                              const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
                              const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
-                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0, const torch::Tensor& h,
+                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
                              const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps);
 
 StepOut reference_step(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -31,13 +31,13 @@ std::tuple<T, T, T, T, T, T> mlstm_chunkwise_fw(const T& q, const T& k, const T&
 std::tuple<T, T, T, T, T, T, T, T> mlstm_chunkwise_bw(const T& dh, const O& dc_last, const O& dn_last,
                                                       const O& dm_last, const T& q, const T& k, const T& v,
                                                       const T& igate, const T& fgate, const O& c0, const O& n0,
-                                                      const O& m0, const T& h, const T& n_out, const T& m_out,
+                                                      const O& m0, const T& n_out, const T& m_out,
                                                       int64_t chunk_size, double eps) {
   static const auto handle =
       op<std::tuple<T, T, T, T, T, T, T, T>(const T&, const O&, const O&, const O&, const T&, const T&, const T&,
                                             const T&, const T&, const O&, const O&, const O&, const T&, const T&,
-                                            const T&, int64_t, double)>("xlstm::mlstm_chunkwise_bw");
-  return handle.call(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, h, n_out, m_out, chunk_size,
+                                            int64_t, double)>("xlstm::mlstm_chunkwise_bw");
+  return handle.call(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size,
                      eps);
 }
 

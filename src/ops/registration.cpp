@@ -12,7 +12,7 @@ TORCH_LIBRARY(xlstm, m) {
       "Tensor n_last, Tensor m_last)");
   m.def(
       "mlstm_chunkwise_bw(Tensor dh, Tensor? dc_last, Tensor? dn_last, Tensor? dm_last, Tensor q, Tensor k, "
-      "Tensor v, Tensor igate, Tensor fgate, Tensor? c0, Tensor? n0, Tensor? m0, Tensor h, Tensor n_out, "
+      "Tensor v, Tensor igate, Tensor fgate, Tensor? c0, Tensor? n0, Tensor? m0, Tensor n_out, "
       "Tensor m_out, int chunk_size, float eps) -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, "
       "Tensor dfgate, Tensor dc0, Tensor dn0, Tensor dm0)");
   m.def(

@@ -1,6 +1,0 @@
-// The output and gradient products of the chunkwise mLSTM for f16 inputs (see chunk_gemm.cuh).
-#include "mlstm/chunk_gemm.cuh"
-
-namespace xlstm::kernels {
-template void launch_chunk_gemm<__half>(const ChunkwiseParams&, GemmKind, cudaStream_t);
-}  // namespace xlstm::kernels

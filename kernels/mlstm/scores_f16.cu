@@ -1,6 +1,0 @@
-// The intra-chunk score kernel of the chunkwise mLSTM for f16 inputs (see scores.cuh).
-#include "mlstm/scores.cuh"
-
-namespace xlstm::kernels {
-template void launch_scores<__half>(const ChunkwiseParams&, bool, cudaStream_t);
-}  // namespace xlstm::kernels
