@@ -23,9 +23,10 @@
 
 namespace xlstm::kernels {
 
+// 4 stage tiles (the first one also stages the output) and the row/column arrays.
 template <class T>
 constexpr size_t chunk_gemm_smem_bytes() {
-  return 5 * TileLayout<T>::elems * sizeof(T) + 4 * 64 * sizeof(float);
+  return 4 * TileLayout<T>::elems * sizeof(T) + 4 * 64 * sizeof(float);
 }
 
 template <class T>
@@ -33,8 +34,8 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   constexpr int E = TileLayout<T>::elems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
-  T* staging = stage + 4 * E;
-  float* rs0 = reinterpret_cast<float*>(staging + E);
+  T* staging = stage;  // free once the last product is done (gemm_tiles ends with a barrier)
+  float* rs0 = reinterpret_cast<float*>(stage + 4 * E);
   float* rs1 = rs0 + 64;
   float* rs2 = rs1 + 64;
   float* colv = rs2 + 64;

@@ -30,9 +30,11 @@
 
 namespace xlstm::kernels {
 
+// 4 stage tiles, the staging tile, the row arrays, and in the backward 2 more tiles (C_{k-1}).
 template <class T>
-constexpr size_t recurrent_smem_bytes() {
-  return 7 * TileLayout<T>::elems * sizeof(T) + (2 * kMaxChunk + 64 + 128) * sizeof(float) + 4 * sizeof(double);
+constexpr size_t recurrent_smem_bytes(bool backward) {
+  return (backward ? 7 : 5) * TileLayout<T>::elems * sizeof(T) + (2 * kMaxChunk + 64 + 128) * sizeof(float) +
+         4 * sizeof(double);
 }
 
 template <class T>
@@ -42,12 +44,12 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);  // X0 Y0 X1 Y1
   T* staging = stage + 4 * E;
-  T* prev_state = staging + E;  // backward: C_{k-1} of chunk k, by chunk parity
-  float* scale = reinterpret_cast<float*>(prev_state + 2 * E);
+  double* red = reinterpret_cast<double*>(staging + E);
+  float* scale = reinterpret_cast<float*>(red + 4);
   float* nscale = scale + kMaxChunk;
   float* nvec = nscale + kMaxChunk;
   float* npart = nvec + 64;
-  double* red = reinterpret_cast<double*>(npart + 128);
+  T* prev_state = reinterpret_cast<T*>(npart + 128);  // backward: C_{k-1} of chunk k, by chunk parity
 
   const int tid = threadIdx.x;
   const int tv_count = p.DHV / kTile, tq_count = p.DQK / kTile;
@@ -199,8 +201,9 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
 
 template <class T>
 void launch_recurrent(const ChunkwiseParams& p, bool backward, cudaStream_t stream) {
-  constexpr size_t smem = recurrent_smem_bytes<T>();
-  cudaFuncSetAttribute(recurrent_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const size_t smem = recurrent_smem_bytes<T>(backward);
+  cudaFuncSetAttribute(recurrent_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                       static_cast<int>(recurrent_smem_bytes<T>(true)));
   const int blocks = (p.DQK / kTile) * (p.DHV / kTile) * p.B * p.NH;
   recurrent_kernel<T><<<blocks, kThreads, smem, stream>>>(p, backward);
 }

@@ -28,11 +28,12 @@
 
 namespace xlstm::kernels {
 
-// Shared memory: 5 tiles, the row arrays, 3 x 64 fp64 sums, and in the backward 2 fp32 tiles per key block.
+// Shared memory: 4 stage tiles (the first one also stages the outputs between products), the row
+// arrays, and in the backward 2 fp32 tiles per key block.
 template <class T>
 size_t scores_smem_bytes(int L, bool backward) {
   const size_t stash = backward ? 2 * static_cast<size_t>(L / kTile) * kTile * kTile * sizeof(float) : 0;
-  return 5 * TileLayout<T>::elems * sizeof(T) + 5 * 64 * sizeof(float) + 5 * 64 * sizeof(double) + stash;
+  return 4 * TileLayout<T>::elems * sizeof(T) + 5 * 64 * sizeof(float) + 5 * 64 * sizeof(double) + stash;
 }
 
 // Dot products of 64 rows (rows >= valid give 0) of two row sets (ldb 0 broadcasts one vector), one
@@ -56,8 +57,8 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
   constexpr int E = TileLayout<T>::elems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
-  T* staging = stage + 4 * E;
-  double* Mrow = reinterpret_cast<double*>(staging + E);  // fp64 gate values, see params.h
+  T* staging = stage;  // free between products: gemm_tiles and store_tile end with a barrier
+  double* Mrow = reinterpret_cast<double*>(stage + 4 * E);  // fp64 gate values, see params.h
   double* colib = Mrow + 64;
   double* rowG = colib + 64;
   double* colG = rowG + 64;
