@@ -8,11 +8,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 
 #include "testing.h"
+#include "xlstm/large/backend.h"
 #include "xlstm/mlstm/backends.h"
+#include "xlstm/mlstm/cell.h"
 #include "xlstm/ops.h"
 
 namespace xlstm {
@@ -251,6 +254,51 @@ TEST_F(CudaMlstmOps, UnsupportedHeadDimsFallBackToTheReference) {
   const Result want = reference(c, d), got = kernels(c, d);
   XLSTM_EXPECT_CLOSE(got.h, want.h, 1e-5);
   for (size_t j = 0; j < got.grads.size(); ++j) XLSTM_EXPECT_CLOSE(got.grads[j], want.grads[j], 1e-5);
+}
+
+// Both model families' dispatch points run the ops on CUDA: the autograd node is the op's, the results
+// equal the ATen formulations on the CPU, and one token without gradients takes the step op.
+TEST_F(CudaMlstmOps, ModelDispatchRunsTheOps) {
+  torch::manual_seed(7);
+  const Case c{2, 2, 150, 64, 128, true, false, torch::kFloat32};
+  const Data d = random_data(c);
+  auto leaves = leaves_of(c, d, torch::kFloat32, torch::kFloat32);
+  const mLSTMState s0{leaves[5], leaves[6], leaves[7]};
+  auto cpu = [](const torch::Tensor& t) { return t.detach().cpu(); };
+  const mLSTMState s0_cpu{cpu(s0.C), cpu(s0.n), cpu(s0.m)};
+  large::mLSTMBackendConfig large_cfg;
+  using Run = std::function<std::tuple<torch::Tensor, mLSTMState>(const std::vector<torch::Tensor>&,
+                                                                 const mLSTMState&, bool)>;
+  const std::pair<const char*, Run> families[] = {
+      {"neurips", [](const std::vector<torch::Tensor>& x, const mLSTMState& s, bool step) {
+         return run_mlstm_backend(step ? mLSTMBackend::step : mLSTMBackend::chunkwise, x[0], x[1], x[2], x[3], x[4], s,
+                                  64, kMlstmEps);
+       }},
+      {"large", [&](const std::vector<torch::Tensor>& x, const mLSTMState& s, bool step) {
+         return large::run_mlstm_kernel(step ? large::KernelKind::step : large::KernelKind::chunkwise, large_cfg, x[0],
+                                        x[1], x[2], x[3], x[4], s, 64);
+       }}};
+  for (const auto& [name, run] : families) {
+    SCOPED_TRACE(name);
+    auto [h, last] = run(leaves, s0, false);
+    ASSERT_TRUE(h.grad_fn());
+    EXPECT_NE(h.grad_fn()->name().find("ChunkwiseFunction"), std::string::npos) << h.grad_fn()->name();
+    std::vector<torch::Tensor> x_cpu;
+    for (size_t j = 0; j < 5; ++j) x_cpu.push_back(cpu(leaves[j]));
+    auto [h_cpu, last_cpu] = run(x_cpu, s0_cpu, false);
+    XLSTM_EXPECT_CLOSE(h, h_cpu, 1e-5);
+    XLSTM_EXPECT_CLOSE(last.C, last_cpu.C, 1e-5);
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> one, one_cpu;
+    for (size_t j = 0; j < 5; ++j) {
+      one.push_back(leaves[j].detach().narrow(2, 0, 1));
+      one_cpu.push_back(x_cpu[j].narrow(2, 0, 1));
+    }
+    auto [h1, s1] = run(one, s0, true);
+    auto [h1_cpu, s1_cpu] = run(one_cpu, s0_cpu, true);
+    XLSTM_EXPECT_CLOSE(h1, h1_cpu, 1e-5);
+    XLSTM_EXPECT_CLOSE(s1.C, s1_cpu.C, 1e-5);
+  }
 }
 
 TEST_F(CudaMlstmOps, RejectsInputsOnDifferentDevices) {

@@ -91,4 +91,11 @@ std::tuple<torch::Tensor, mLSTMState> mlstm_step(const torch::Tensor& q, const t
                                                  const torch::Tensor& fgate, const mLSTMState& state = {},
                                                  double eps = kMlstmEps);
 
+// The model layers' dispatch (both families): with CUDA tensors (and the kernels built) the ops run the
+// cell -- the step op for one token (`step`, q etc. (B, NH, 1, D)) when nothing needs gradients, else
+// the chunkwise op, which covers any S; elsewhere std::nullopt, and the caller runs its ATen formulation.
+std::optional<std::tuple<torch::Tensor, mLSTMState>> mlstm_on_device(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
+    const torch::Tensor& fgate, const mLSTMState& state, int64_t chunk_size, double eps, bool step);
+
 }  // namespace xlstm::ops

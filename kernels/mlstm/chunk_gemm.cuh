@@ -60,8 +60,6 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
 
   const T* Q = head_ptr<T>(p.q.ptr, p.q.sb, p.q.sh, bh, p.NH);
   const T* K = head_ptr<T>(p.k.ptr, p.k.sb, p.k.sh, bh, p.NH);
-  const T* V = head_ptr<T>(p.v.ptr, p.v.sb, p.v.sh, bh, p.NH);
-  const T* DH = kind == GemmKind::h ? nullptr : head_ptr<T>(p.dh.ptr, p.dh.sb, p.dh.sh, bh, p.NH);
   const int64_t chunk_index = static_cast<int64_t>(bh) * NC + kc;
   const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
   const bool forward_state = kind == GemmKind::h || kind == GemmKind::dq || kind == GemmKind::xdot;
@@ -87,26 +85,16 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
 
   Acc acc;
   zero_acc(acc);
-  // Phase 1: the inter-chunk product with the state (or its gradient).
-  switch (kind) {
-    case GemmKind::h:
-      gemm_tiles<T, false, true>(acc, TileSrc<T>{Q + r0 * p.q.ss, p.q.ss, kTile, rows, 0},
-                                 TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
-      break;
-    case GemmKind::dq:
-    case GemmKind::xdot:
-      gemm_tiles<T, false, false>(acc, TileSrc<T>{DH + r0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
-                                  TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
-      break;
-    case GemmKind::dk:
-      gemm_tiles<T, false, false>(acc, TileSrc<T>{V + r0 * p.v.ss, p.v.ss, kTile, rows, 0},
-                                  TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
-      break;
-    case GemmKind::dv:
-      gemm_tiles<T, false, true>(acc, TileSrc<T>{K + r0 * p.k.ss, p.k.ss, kTile, rows, 0},
-                                 TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
-      break;
-  }
+  // Phase 1: the inter-chunk product with the state (or its gradient): rows of q (h), dh (dq, xdot),
+  // v (dk) or k (dv) times the state read as (dq, dv) ("row" B: h, dv) or transposed ("col" B: dq, xdot, dk).
+  const SeqTensor& in1 = kind == GemmKind::h ? p.q : kind == GemmKind::dk ? p.v : kind == GemmKind::dv ? p.k : p.dh;
+  const T* A1 = head_ptr<T>(in1.ptr, in1.sb, in1.sh, bh, p.NH) + r0 * in1.ss;
+  if (kind == GemmKind::h || kind == GemmKind::dv)
+    gemm_tiles<T, false, true>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
+                               TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
+  else
+    gemm_tiles<T, false, false>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
+                                TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
   // Rows' dot products with q (xdot, dq) or k (dk), summed in fp64 per position.
   auto add_row_dots = [&](double* sum, double sign, double* sum2) {
     const T* in = kind == GemmKind::dk ? K + r0 * p.k.ss + col0 : Q + r0 * p.q.ss + col0;
@@ -137,35 +125,17 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   });
   if (kind == GemmKind::dq) add_row_dots(p.rowdot, 1.0, nullptr);  // q . dq (inter)
   if (kind == GemmKind::dk) add_row_dots(p.kst, 1.0, p.kdk);        // k . dk (state)
-  // Phase 2: the intra-chunk product over the causal blocks.
-  const int64_t chunk_rows_left = p.S - c0;
-  switch (kind) {
-    case GemmKind::h:
-      gemm_tiles<T, false, true>(acc, TileSrc<T>{Pb + rb * kTile * p.L, p.L, kTile, kTile, 0},
-                                 TileSrc<T>{V + c0 * p.v.ss + col0, p.v.ss, kTile * p.v.ss,
-                                            static_cast<int>(chunk_rows_left), kTile},
-                                 0, rb + 1, stage);
-      break;
-    case GemmKind::dq:
-      gemm_tiles<T, false, true>(acc, TileSrc<T>{DSb + rb * kTile * p.L, p.L, kTile, kTile, 0},
-                                 TileSrc<T>{K + c0 * p.k.ss + col0, p.k.ss, kTile * p.k.ss,
-                                            static_cast<int>(chunk_rows_left), kTile},
-                                 0, rb + 1, stage);
-      break;
-    case GemmKind::dk:
-      gemm_tiles<T, true, true>(acc, TileSrc<T>{DSb + rb * kTile, p.L, kTile * p.L, p.L, kTile},
-                                TileSrc<T>{Q + c0 * p.q.ss + col0, p.q.ss, kTile * p.q.ss,
-                                           static_cast<int>(chunk_rows_left), kTile},
-                                rb, kmax, stage);
-      break;
-    case GemmKind::dv:
-      gemm_tiles<T, true, true>(acc, TileSrc<T>{Pb + rb * kTile, p.L, kTile * p.L, p.L, kTile},
-                                TileSrc<T>{DH + c0 * p.dh.ss + col0, p.dh.ss, kTile * p.dh.ss,
-                                           static_cast<int>(chunk_rows_left), kTile},
-                                rb, kmax, stage);
-      break;
-    case GemmKind::xdot:
-      break;
+  // Phase 2: the intra-chunk product over the causal blocks: P or dS rows (h, dq; key blocks up to the
+  // row block) or P'^T, dS^T rows (dv, dk; query blocks from the row block on) times v, k, dh or q rows.
+  if (kind != GemmKind::xdot) {
+    const SeqTensor& in2 = kind == GemmKind::h ? p.v : kind == GemmKind::dq ? p.k : kind == GemmKind::dk ? p.q : p.dh;
+    const T* S2 = kind == GemmKind::h || kind == GemmKind::dv ? Pb : DSb;
+    const TileSrc<T> b2{head_ptr<T>(in2.ptr, in2.sb, in2.sh, bh, p.NH) + c0 * in2.ss + col0, in2.ss, kTile * in2.ss,
+                        static_cast<int>(p.S - c0), kTile};
+    if (kind == GemmKind::h || kind == GemmKind::dq)
+      gemm_tiles<T, false, true>(acc, TileSrc<T>{S2 + rb * kTile * p.L, p.L, kTile, kTile, 0}, b2, 0, rb + 1, stage);
+    else
+      gemm_tiles<T, true, true>(acc, TileSrc<T>{S2 + rb * kTile, p.L, kTile * p.L, p.L, kTile}, b2, rb, kmax, stage);
   }
 
   const SeqTensor& out = kind == GemmKind::h ? p.h : kind == GemmKind::dq ? p.dq : kind == GemmKind::dk ? p.dk : p.dv;

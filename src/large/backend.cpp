@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "xlstm/mlstm/backends.h"
+#include "xlstm/ops.h"
 
 namespace xlstm::large {
 
@@ -94,6 +95,9 @@ std::tuple<torch::Tensor, mLSTMState> run_mlstm_kernel(KernelKind kind, const mL
                                                        const torch::Tensor& v, const torch::Tensor& igate,
                                                        const torch::Tensor& fgate, const mLSTMState& state,
                                                        int64_t chunk_size) {
+  // On CUDA the custom ops (kernels/mlstm/) compute the same function for every kind.
+  if (auto out = ops::mlstm_on_device(q, k, v, igate, fgate, state, chunk_size, config.eps, kind == KernelKind::step))
+    return *out;
   switch (kind) {
     case KernelKind::chunkwise:
       if (config.parallel_kernel) return mlstm_parallel(q, k, v, igate, fgate, state, config.eps);

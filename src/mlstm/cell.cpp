@@ -21,19 +21,9 @@ std::tuple<torch::Tensor, mLSTMState> run_mlstm_backend(mLSTMBackend backend, co
                                                         const torch::Tensor& k, const torch::Tensor& v,
                                                         const torch::Tensor& igate, const torch::Tensor& fgate,
                                                         const mLSTMState& state, int64_t chunk_size, double eps) {
-  // On CUDA every formulation is the chunkwise op (kernels/mlstm/; the same function), and the step op
-  // serves inference (it has no autograd).
-  if (XLSTM_WITH_CUDA && q.is_cuda()) {
-    if (backend != mLSTMBackend::step) return ops::mlstm_chunkwise(q, k, v, igate, fgate, state, chunk_size, eps);
-    const bool grad = torch::GradMode::is_enabled() &&
-                      (q.requires_grad() || k.requires_grad() || v.requires_grad() || igate.requires_grad() ||
-                       fgate.requires_grad() || (state.defined() && state.C.requires_grad()));
-    if (!grad) {
-      auto [h, next] = ops::mlstm_step(q.squeeze(2), k.squeeze(2), v.squeeze(2), igate.squeeze(2), fgate.squeeze(2),
-                                       state, eps);
-      return {h.unsqueeze(2), next};
-    }
-  }
+  // On CUDA the custom ops (kernels/mlstm/) compute the same function.
+  if (auto out = ops::mlstm_on_device(q, k, v, igate, fgate, state, chunk_size, eps, backend == mLSTMBackend::step))
+    return *out;
   switch (backend) {
     case mLSTMBackend::parallel:
       return mlstm_parallel(q, k, v, igate, fgate, state, eps);

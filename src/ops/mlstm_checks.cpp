@@ -93,6 +93,27 @@ void check_chunkwise_bw_args(const char* op, const torch::Tensor& dh, const OptT
   }
 }
 
+mLSTMState checked_fw_state(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                            const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                            const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
+  const char* op = "xlstm::mlstm_chunkwise_fw";
+  mLSTMState state = optional_state(op, c0, n0, m0);
+  check_chunkwise_fw_args(op, q, k, v, igate, fgate, state, chunk_size, eps);
+  return state;
+}
+
+mLSTMState checked_bw_state(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                            const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                            const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                            const OptTensor& c0, const OptTensor& n0, const OptTensor& m0, const torch::Tensor& n_out,
+                            const torch::Tensor& m_out, int64_t chunk_size, double eps) {
+  const char* op = "xlstm::mlstm_chunkwise_bw";
+  mLSTMState state = optional_state(op, c0, n0, m0);
+  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, n_out, m_out, chunk_size,
+                          eps);
+  return state;
+}
+
 void check_step_args(const char* op, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
                      const torch::Tensor& n, const torch::Tensor& m, double eps) {

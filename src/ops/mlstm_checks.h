@@ -26,6 +26,17 @@ void check_chunkwise_bw_args(const char* op, const torch::Tensor& dh, const OptT
                              const torch::Tensor& fgate, const mLSTMState& state,
                              const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps);
 
+// optional_state and the checks of the chunkwise ops in one call, as their kernels begin; returns the
+// initial state.
+mLSTMState checked_fw_state(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                            const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                            const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps);
+mLSTMState checked_bw_state(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                            const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                            const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                            const OptTensor& c0, const OptTensor& n0, const OptTensor& m0, const torch::Tensor& n_out,
+                            const torch::Tensor& m_out, int64_t chunk_size, double eps);
+
 void check_step_args(const char* op, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
                      const torch::Tensor& n, const torch::Tensor& m, double eps);

@@ -81,21 +81,27 @@ int kernel_chunk(int64_t chunk_size) {
   return chunk_size % 64 == 0 && chunk_size >= 64 && chunk_size <= K::kMaxChunk ? static_cast<int>(chunk_size) : 128;
 }
 
+// The fields both parameter structs have.
+template <class P>
+void set_common(P& p, const torch::Tensor& q, int64_t dqk, int64_t dhv, double eps) {
+  p.dtype = kernel_dtype(q);
+  p.B = static_cast<int>(q.size(0));
+  p.NH = static_cast<int>(q.size(1));
+  p.DQK = static_cast<int>(dqk);
+  p.DHV = static_cast<int>(dhv);
+  p.eps = static_cast<float>(eps);
+  p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dqk)));
+}
+
 // Dimensions, inputs and the forward's scratch buffers (kept alive by `keep`).
 K::ChunkwiseParams chunkwise_params(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                     const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
                                     int64_t chunk_size, double eps, std::vector<torch::Tensor>& keep) {
   K::ChunkwiseParams p;
-  p.dtype = kernel_dtype(q);
-  p.B = static_cast<int>(q.size(0));
-  p.NH = static_cast<int>(q.size(1));
+  set_common(p, q, q.size(3), v.size(3), eps);
   p.S = static_cast<int>(q.size(2));
-  p.DQK = static_cast<int>(q.size(3));
-  p.DHV = static_cast<int>(v.size(3));
   p.L = kernel_chunk(chunk_size);
   p.NC = (p.S + p.L - 1) / p.L;
-  p.eps = static_cast<float>(eps);
-  p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(p.DQK)));
   for (const auto& t : {rows_aligned(q), rows_aligned(k), rows_aligned(v), igate.contiguous(), fgate.contiguous()})
     keep.push_back(t);
   p.q = seq(keep[0]);
@@ -126,10 +132,8 @@ K::ChunkwiseParams chunkwise_params(const torch::Tensor& q, const torch::Tensor&
 FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                         const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
-  const char* op = "xlstm::mlstm_chunkwise_fw";
-  const mLSTMState state = optional_state(op, c0, n0, m0);
-  check_chunkwise_fw_args(op, q, k, v, igate, fgate, state, chunk_size, eps);
-  if (!use_kernels(op, q, v)) return reference_chunkwise_fw(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return reference_chunkwise_fw(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
   const auto qc = chunkwise_input(q);
@@ -156,11 +160,9 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
                         const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
                         const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
                         const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
-  const char* op = "xlstm::mlstm_chunkwise_bw";
-  const mLSTMState state = optional_state(op, c0, n0, m0);
-  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, n_out, m_out,
-                          chunk_size, eps);
-  if (!use_kernels(op, q, v))
+  const mLSTMState state =
+      checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_bw", q, v))
     return reference_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out,
                                   chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
@@ -225,13 +227,7 @@ torch::Tensor step_into(const torch::Tensor& q, const torch::Tensor& k, const to
                         const torch::Tensor& n, const torch::Tensor& m, double eps, torch::Tensor& c_new,
                         torch::Tensor& n_new, torch::Tensor& m_new) {
   K::StepParams p;
-  p.dtype = kernel_dtype(q);
-  p.B = static_cast<int>(q.size(0));
-  p.NH = static_cast<int>(q.size(1));
-  p.DQK = static_cast<int>(q.size(2));
-  p.DHV = static_cast<int>(v.size(2));
-  p.eps = static_cast<float>(eps);
-  p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(p.DQK)));
+  set_common(p, q, q.size(2), v.size(2), eps);
   const auto qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
   const auto ic = igate.contiguous(), fc = fgate.contiguous(), nc = n.contiguous(), mc = m.contiguous();
   p.q = qc.data_ptr();

@@ -17,9 +17,7 @@ bool given(const OptTensor& t) { return t.has_value() && t->defined(); }
 FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                              const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
-  const char* op = "xlstm::mlstm_chunkwise_fw";
-  const mLSTMState state = optional_state(op, c0, n0, m0);
-  check_chunkwise_fw_args(op, q, k, v, igate, fgate, state, chunk_size, eps);
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
   mLSTMForwardStats stats;
   auto [h, last] = xlstm::mlstm_chunkwise(q, k, v, igate, fgate, state, chunk_size, eps, &stats);
   return {h, stats.normalizer, stats.stabilizer, last.C, last.n, last.m};
@@ -30,10 +28,8 @@ BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, 
                              const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
                              const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
                              const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
-  const char* op = "xlstm::mlstm_chunkwise_bw";
-  const mLSTMState state = optional_state(op, c0, n0, m0);
-  check_chunkwise_bw_args(op, dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, n_out, m_out,
-                          chunk_size, eps);
+  const mLSTMState state =
+      checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
   // This runs as an op kernel, below the autograd dispatch keys: turn autograd back on for the graph.
   const auto tls = c10::impl::tls_local_dispatch_key_set();
   c10::impl::ForceDispatchKeyGuard keys(tls.included_, tls.excluded_ - c10::autograd_dispatch_keyset_with_ADInplaceOrView);

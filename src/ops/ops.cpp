@@ -65,6 +65,19 @@ std::tuple<T, mLSTMState> mlstm_chunkwise(const T& q, const T& k, const T& v, co
   return {h, mLSTMState{c_last, n_last, m_last}};
 }
 
+std::optional<std::tuple<T, mLSTMState>> mlstm_on_device(const T& q, const T& k, const T& v, const T& igate,
+                                                         const T& fgate, const mLSTMState& state, int64_t chunk_size,
+                                                         double eps, bool step) {
+  if (!XLSTM_WITH_CUDA || !q.is_cuda()) return std::nullopt;
+  const bool grad = torch::GradMode::is_enabled() &&
+                    (q.requires_grad() || k.requires_grad() || v.requires_grad() || igate.requires_grad() ||
+                     fgate.requires_grad() || (state.defined() && state.C.requires_grad()));
+  if (!step || grad) return ops::mlstm_chunkwise(q, k, v, igate, fgate, state, chunk_size, eps);
+  auto [h, next] =
+      ops::mlstm_step(q.squeeze(2), k.squeeze(2), v.squeeze(2), igate.squeeze(2), fgate.squeeze(2), state, eps);
+  return std::make_tuple(h.unsqueeze(2), next);
+}
+
 std::tuple<T, mLSTMState> mlstm_step(const T& q, const T& k, const T& v, const T& igate, const T& fgate,
                                      const mLSTMState& state, double eps) {
   const auto dt = q.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;

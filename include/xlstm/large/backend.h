@@ -14,8 +14,8 @@
 // Every mode starts a missing state from C = n = 0, m = 0 (the xLSTM-Large convention) and keeps the
 // state in fp32 (fp64 for fp64 inputs) whatever the dtype of q, k, v; h comes back in q's dtype.
 //
-// All kernel work goes through run_mlstm_kernel(), the one place where a kernel is chosen: today the
-// ATen functions of xlstm/mlstm/backends.h; device kernels plug in there.
+// All kernel work goes through run_mlstm_kernel(), the one place where a kernel is chosen: the
+// ATen functions of xlstm/mlstm/backends.h, and on CUDA the custom ops of xlstm/ops.h.
 #pragma once
 
 #include <torch/torch.h>
