@@ -19,8 +19,8 @@
 // Only the blocks of dv tile 0 carry n / dn.
 //
 // Both directions are one flat loop over (chunk, 64-row slice) with the next slice's K/V (Q/dH) tiles
-// loading while the current one is multiplied; the row weights are applied to the X operand in shared
-// memory.
+// loading while the current one is multiplied; the row weights are applied to the X operand's fragments
+// in registers (BlockMma's kscale), so a step has two barriers.
 #pragma once
 
 #include <cmath>
@@ -168,15 +168,9 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
       for (int r = 0; r < 32; ++r) sum += nsc[r] * to_float(Xs[(32 * half + r) * Lt::ld + c]);
       npart[half * 64 + c] = sum;
     }
+    BlockMma<T, true, true>::run(acc, Xs, Xs + E, sc);
     __syncthreads();
     if (lead_n && tid < 64) nvec[tid] += npart[tid] + npart[64 + tid];
-    for (int idx = tid; idx < kTile * kTile; idx += kThreads) {
-      const int r = idx / kTile, c = idx % kTile;
-      Xs[r * Lt::ld + c] = from_float<T>(to_float(Xs[r * Lt::ld + c]) * sc[r]);
-    }
-    __syncthreads();
-    BlockMma<T, true, true>::run(acc, Xs, Xs + E);
-    __syncthreads();
   }
 
   float* final_c = backward ? p.dc0 : p.c_last;

@@ -154,10 +154,28 @@ __device__ __forceinline__ void mma_16816<__half>(float (&c)[4], const uint32_t 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// acc += A (64 x 64) * B (64 x 64) from shared tiles laid out as described at the top.
+// Multiplies the two 16-bit values packed in x (low half first) by s0 and s1, rounding to T once.
+template <class T>
+__device__ __forceinline__ uint32_t scale_pair(uint32_t x, float s0, float s1);
+template <>
+__device__ __forceinline__ uint32_t scale_pair<__nv_bfloat16>(uint32_t x, float s0, float s1) {
+  const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&x));
+  const __nv_bfloat162 r = __floats2bfloat162_rn(f.x * s0, f.y * s1);
+  return *reinterpret_cast<const uint32_t*>(&r);
+}
+template <>
+__device__ __forceinline__ uint32_t scale_pair<__half>(uint32_t x, float s0, float s1) {
+  const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&x));
+  const __half2 r = __floats2half2_rn(f.x * s0, f.y * s1);
+  return *reinterpret_cast<const uint32_t*>(&r);
+}
+
+// acc += A (64 x 64) * B (64 x 64) from shared tiles laid out as described at the top. With kscale
+// (64 floats in shared memory) the product is A diag(kscale) B: each A element is multiplied by the
+// weight of its reduction index and rounded to T in registers, as if the tile had been scaled in place.
 template <class T, bool ATrans, bool BRow>
 struct BlockMma {
-  __device__ __forceinline__ static void run(Acc& acc, const T* sA, const T* sB) {
+  __device__ __forceinline__ static void run(Acc& acc, const T* sA, const T* sB, const float* kscale = nullptr) {
     constexpr int ld = TileLayout<T>::ld;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int wm = 32 * (warp / 2), wn = 32 * (warp % 2);
@@ -172,6 +190,17 @@ struct BlockMma {
           ldsm_x4_trans(af[mt], sA + (k0 + 8 * (sel >> 1) + row8) * ld + m0 + 8 * (sel & 1));
         else
           ldsm_x4(af[mt], sA + (m0 + (lane % 16)) * ld + k0 + 8 * (lane / 16));
+      }
+      if (kscale) {  // A fragment: registers 0, 1 hold k = k0 + 2 (lane % 4) + {0, 1}; 2, 3 the same + 8
+        const int kq = k0 + 2 * (lane % 4);
+        const float s0 = kscale[kq], s1 = kscale[kq + 1], s8 = kscale[kq + 8], s9 = kscale[kq + 9];
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+          af[mt][0] = scale_pair<T>(af[mt][0], s0, s1);
+          af[mt][1] = scale_pair<T>(af[mt][1], s0, s1);
+          af[mt][2] = scale_pair<T>(af[mt][2], s8, s9);
+          af[mt][3] = scale_pair<T>(af[mt][3], s8, s9);
+        }
       }
 #pragma unroll
       for (int np = 0; np < 2; ++np) {
@@ -193,7 +222,8 @@ struct BlockMma {
 // fp32: the same product and accumulator layout with FMAs (no TF32).
 template <bool ATrans, bool BRow>
 struct BlockMma<float, ATrans, BRow> {
-  __device__ __forceinline__ static void run(Acc& acc, const float* sA, const float* sB) {
+  __device__ __forceinline__ static void run(Acc& acc, const float* sA, const float* sB,
+                                             const float* kscale = nullptr) {
     constexpr int ld = TileLayout<float>::ld;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int r0 = 32 * (warp / 2) + lane / 4, c0 = 32 * (warp % 2) + 2 * (lane % 4);
@@ -206,6 +236,7 @@ struct BlockMma<float, ATrans, BRow> {
         for (int h = 0; h < 2; ++h) {
           const int r = r0 + 16 * mt + 8 * h;
           a[mt][h] = ATrans ? sA[k * ld + r] : sA[r * ld + k];
+          if (kscale) a[mt][h] *= kscale[k];
         }
 #pragma unroll
       for (int nt = 0; nt < 4; ++nt)
