@@ -1,11 +1,7 @@
 // Checked access to the fields of the tokenizer's JSON files (json_fields.h).
 #include "tokenizer/json_fields.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "io/file_util.h"
 #include "xlstm/tokenizer/error.h"
@@ -16,12 +12,11 @@ std::string read_text_file(const std::string& path) {
   const io::PathKind kind = io::followed_path_kind(path);
   if (kind == io::PathKind::missing) throw TokenizerError(path + ": no such file");
   if (kind != io::PathKind::file) throw TokenizerError(path + ": not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TokenizerError(path + ": cannot read (" + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw TokenizerError(path + ": read error");
-  return text.str();
+  try {
+    return io::read_file(path);
+  } catch (const std::exception& e) {
+    throw TokenizerError(e.what());
+  }
 }
 
 JsonFile::JsonFile(std::string path) : path_(std::move(path)) {
