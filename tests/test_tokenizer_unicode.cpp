@@ -39,6 +39,7 @@ TEST(TokenizerUnicode, CharacterClasses) {
   EXPECT_EQ(unicode::combining_class(0x0301), 230);
   EXPECT_EQ(unicode::combining_class(0x0323), 220);
   EXPECT_STREQ(unicode::unicode_version(), "16.0.0");
+  EXPECT_STREQ(unicode::normalization_unicode_version(), "9.0.0");
 }
 
 TEST(TokenizerUnicode, Nfc) {
@@ -49,6 +50,9 @@ TEST(TokenizerUnicode, Nfc) {
   EXPECT_EQ(unicode::nfc("\xCD\x84"), "\xCC\x88\xCC\x81");                    // U+0344 is excluded
   EXPECT_EQ(unicode::nfc("\xCC\x81" "a"), "\xCC\x81" "a");                    // leading mark stays
   EXPECT_EQ(unicode::nfc("plain ascii"), "plain ascii");
+  // U+07FD (ccc 220, Unicode 11) is a starter in Unicode 9.0 data: it blocks the acute accent.
+  EXPECT_EQ(unicode::nfc("a\xDF\xBD\xCC\x81"), "a\xDF\xBD\xCC\x81");
+  EXPECT_EQ(unicode::nfc("a\xCC\xA3\xCC\x81"), "\xE1\xBA\xA1\xCC\x81");  // ạ + acute
 }
 
 std::vector<std::string> split(const std::string& text) {

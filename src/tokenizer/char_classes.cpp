@@ -45,5 +45,6 @@ uint8_t combining_class(char32_t c) {
 }
 
 const char* unicode_version() { return tables::kUnicodeVersion; }
+const char* normalization_unicode_version() { return tables::kNormalizationVersion; }
 
 }  // namespace xlstm::tokenizer::unicode

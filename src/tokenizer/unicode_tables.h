@@ -16,7 +16,8 @@ struct Decomposition {
   uint8_t composes;                    // 1: first + second recompose to code_point under NFC
 };
 
-extern const char kUnicodeVersion[];
+extern const char kUnicodeVersion[];        // of the letter / number classes
+extern const char kNormalizationVersion[];  // of the combining classes and decompositions
 extern const ClassRange kCharClasses[];  // sorted, disjoint; value 1 = letter, 2 = number
 extern const size_t kCharClassesSize;
 extern const ClassRange kCombiningClasses[];  // sorted, disjoint; value = canonical combining class

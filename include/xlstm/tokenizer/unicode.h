@@ -2,7 +2,10 @@
 // (one U+FFFD per maximal invalid subsequence, as Python's, Rust's and the WHATWG decoders do), the
 // character classes of the GPT-2 pre-tokenizer regex (\p{L}, \p{N}, \s) and NFC normalization.
 // The letter, number, combining-class and decomposition data are generated from the Unicode Character
-// Database (src/tokenizer/generate_unicode_tables.py; unicode_version() says which version).
+// Database (src/tokenizer/generate_unicode_tables.py) in the versions that the reference, Hugging Face
+// `tokenizers` 0.23.3, uses: Unicode 16.0 for the letter and number classes (its regex library,
+// Oniguruma) and Unicode 9.0 for NFC (its normalization crate): unicode_version() and
+// normalization_unicode_version().
 #pragma once
 
 #include <cstddef>
@@ -41,10 +44,12 @@ bool is_whitespace(char32_t c);
 uint8_t combining_class(char32_t c);
 
 // Unicode Normalization Form C of valid UTF-8 text (canonical decomposition, canonical ordering,
-// canonical composition; Hangul syllables algorithmically).
+// canonical composition; Hangul syllables algorithmically), with the data of Unicode 9.0: characters
+// assigned later are starters without decomposition, as in `tokenizers`.
 std::string nfc(std::string_view text);
 
-// The Unicode version of the generated tables, e.g. "16.0.0".
+// The Unicode versions of the generated tables: "16.0.0" (letters, numbers) and "9.0.0" (NFC).
 const char* unicode_version();
+const char* normalization_unicode_version();
 
 }  // namespace xlstm::tokenizer::unicode
