@@ -17,9 +17,9 @@ std::vector<Command> all_commands() {
   return {tokenize_command(), detokenize_command(), prepare_data_command(), info_command(), convert_command()};
 }
 
-void print_overview(FILE* out) {
-  std::fprintf(out, "usage: xlstm <command> [flags]   (xlstm <command> --help for its flags)\n\ncommands:\n");
-  for (const Command& c : all_commands()) std::fprintf(out, "  %-14s %s\n", c.name.c_str(), c.summary.c_str());
+void print_overview() {
+  std::printf( "usage: xlstm <command> [flags]   (xlstm <command> --help for its flags)\n\ncommands:\n");
+  for (const Command& c : all_commands()) std::printf("  %-14s %s\n", c.name.c_str(), c.summary.c_str());
 }
 
 // The message on one line.
@@ -32,9 +32,13 @@ std::string one_line(std::string text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    print_overview(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fprintf(stderr, "xlstm: error: no command given (see xlstm --help)\n");
+    return 2;
+  }
+  if (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    print_overview();
+    return 0;
   }
   const std::string name = argv[1];
   for (const Command& command : all_commands()) {

@@ -35,11 +35,15 @@ void make_directory(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0777) != 0) throw DataError(dir + ": cannot create the output folder (" + std::strerror(errno) + ")");
 }
 
+void check_val_fraction(double val_fraction) {
+  if (!(val_fraction >= 0.0 && val_fraction < 1.0))
+    throw DataError("the validation fraction must be in [0, 1), got " + std::to_string(val_fraction));
+}
+
 }  // namespace
 
 std::vector<std::string> choose_validation(const std::vector<std::string>& documents, double val_fraction, uint64_t seed) {
-  if (!(val_fraction >= 0.0 && val_fraction < 1.0))
-    throw DataError("the validation fraction must be in [0, 1), got " + std::to_string(val_fraction));
+  check_val_fraction(val_fraction);
   std::vector<std::string> order = documents;
   std::sort(order.begin(), order.end());
   uint64_t state = seed;
@@ -54,6 +58,7 @@ std::vector<std::string> choose_validation(const std::vector<std::string>& docum
 
 PrepareResult prepare_brown_corpus(const std::string& corpus_dir, const tokenizer::Tokenizer& tokenizer,
                                    const std::string& out_dir, const PrepareOptions& options) {
+  check_val_fraction(options.val_fraction);
   const int64_t vocab_size = tokenizer.vocab_size();
   if (vocab_size > 65536)
     throw DataError(tokenizer.source() + ": a vocabulary of " + std::to_string(vocab_size) +
