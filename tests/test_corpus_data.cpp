@@ -36,7 +36,7 @@ std::string brown_dir() { return shared_dir() + "/data/brown"; }
 
 TEST(CorpusBrown, PlainTextSpacingAndParagraphs) {
   const std::string tagged =
-      "\n\n\tHe/pps asked/vbd ,/, ``/`` Could/md we/ppss have/hv a/at drink/nn ''/'' ?/. \n"
+      "\n\n\tHe/pps asked/vbd ,/, ``/`` Could/md we/ppss have/hv a/at drink/nn ''/'' ?/. ?/.\n"
       "It/pps cost/vbd $/nn 1-1/2/cd (/( or/cc so/rb )/) ;/. '/' fine/jj '/' ,/, he'd/pps+md say/vb ./.\n"
       "\n\n\tNew/jj paragraph/nn --/-- indeed/rb !/.\n";
   EXPECT_EQ(data::brown_plain_text(tagged),

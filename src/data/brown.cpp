@@ -84,7 +84,10 @@ std::string brown_plain_text(std::string_view tagged) {
     if (end == std::string_view::npos) end = tagged.size();
     const std::string_view line = tagged.substr(pos, end - pos);
     pos = end + 1;
-    const std::vector<std::string_view> words = words_of(line);
+    std::vector<std::string_view> words = words_of(line);
+    const size_t n = words.size();
+    if (n >= 2 && words[n - 1] == words[n - 2] && (words[n - 1] == ";" || words[n - 1] == "?" || words[n - 1] == "!" || words[n - 1] == ":"))
+      words.pop_back();  // the distribution writes a sentence's final ; ? ! : twice
     if (words.empty() || line[0] == '\t') end_paragraph();
     for (const std::string_view word : words) writer.add(word);
   }

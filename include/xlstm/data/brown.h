@@ -10,7 +10,8 @@
 //     no space after ( [ { and opening quotes;
 //   - `` and '' (the corpus's opening and closing double quotes) become ", and a lone ' is an opening
 //     quote when no single quote is open in the paragraph and a closing one otherwise; the dash -- and
-//     all other tokens are kept as written (e.g. "didn't", "Atlanta's", "?" repeated as in the source).
+//     all other tokens are kept as written (e.g. "didn't", "Atlanta's");
+//   - a sentence's final ; ? ! or :, which this distribution writes twice ("?/. ?/."), is kept once.
 #pragma once
 
 #include <string>
