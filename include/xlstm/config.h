@@ -365,11 +365,15 @@ const std::vector<std::string>& known_step_kernels();
 
 // Parse a YAML document (text) into a config: strict (unknown keys and wrong types are errors that
 // name the key path and the value), then post_init() and validate(). Instantiated for every config
-// struct above.
+// struct above and the experiment configs (xlstm/train/experiment_config.h).
+// Before reading, `overrides` ("key.path=value", the value in YAML syntax: "training.num_steps=100",
+// "model.slstm_at=[0, 1]") are applied in order, then interpolations are resolved: a value that is
+// exactly "${a.b}" (from the top) or "${.b}" (a sibling; each further dot goes one mapping up), as
+// OmegaConf writes them in the reference's experiment configs, is replaced by the value it names.
 template <class Config>
-Config from_yaml(const std::string& yaml_text);
+Config from_yaml(const std::string& yaml_text, const std::vector<std::string>& overrides = {});
 template <class Config>
-Config from_yaml_file(const std::string& path);
+Config from_yaml_file(const std::string& path, const std::vector<std::string>& overrides = {});
 // Writes the user fields (not the derived ones); from_yaml(to_yaml(c)) == c.
 template <class Config>
 std::string to_yaml(const Config& config);

@@ -13,6 +13,11 @@ template <class T>
 bool value_equal(const T& a, const T& b) {
   if constexpr (is_optional<T>::value) {
     return a.has_value() == b.has_value() && (!a || value_equal(*a, *b));
+  } else if constexpr (is_named_list<T>::value) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].first != b[i].first || !value_equal(a[i].second, b[i].second)) return false;
+    return true;
   } else if constexpr (is_config<T>::value) {
     return config_equal(a, b);
   } else {

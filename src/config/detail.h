@@ -6,8 +6,10 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "xlstm/config.h"
+#include "xlstm/train/experiment_config.h"
 
 namespace xlstm::config_detail {
 
@@ -15,6 +17,12 @@ template <class T>
 struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
+
+// A mapping with free keys (e.g. `subpar: {validation: {...}, validation_long: {...}}`), in file order.
+template <class T>
+struct is_named_list : std::false_type {};
+template <class T>
+struct is_named_list<std::vector<std::pair<std::string, T>>> : std::true_type {};
 
 // A config struct is a type with a fields(visitor) member.
 struct AnyFieldVisitor {
@@ -47,4 +55,9 @@ inline std::string join(const std::string& path, const std::string& name) {
   X(sLSTMBlockConfig)            \
   X(xLSTMBlockStackConfig)       \
   X(xLSTMLMModelConfig)          \
-  X(xLSTMLargeConfig)
+  X(xLSTMLargeConfig)            \
+  X(data::FormLangDatasetConfig) \
+  X(data::MQARDatasetConfig)     \
+  X(train::TrainingConfig)       \
+  X(train::FormLangExperimentConfig) \
+  X(train::MQARExperimentConfig)

@@ -1,6 +1,7 @@
 // Strict YAML reading of the config structs, written once against their fields() lists: unknown or
 // duplicate keys and values of the wrong type are ConfigErrors that name the key path and the value.
-// from_yaml = parse, post_init(), validate(); from_yaml_file adds the file name to every error.
+// from_yaml = parse, apply overrides, resolve interpolations (yaml_tree.h), read, post_init(), validate();
+// from_yaml_file adds the file name to every error.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 #include "detail.h"
 #include "yaml_scalars.h"
+#include "yaml_tree.h"
 
 namespace xlstm {
 namespace {
@@ -114,6 +116,19 @@ void read_scalar(const YAML::Node& node, std::vector<int64_t>& out, const std::s
   }
 }
 
+// The entries of a mapping in file order; keys must be scalars and appear once.
+std::vector<std::pair<std::string, YAML::Node>> mapping_entries(const YAML::Node& node, const std::string& path) {
+  std::vector<std::pair<std::string, YAML::Node>> entries;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar()) throw ConfigError(path, "keys must be field names, got " + describe(it->first));
+    const std::string key = it->first.Scalar();
+    for (const auto& entry : entries)
+      if (entry.first == key) throw ConfigError(join(path, key_name(key)), "duplicate key");
+    entries.emplace_back(key, it->second);
+  }
+  return entries;
+}
+
 template <class C>
 void read_config(const YAML::Node& node, C& out, const std::string& path);
 
@@ -127,24 +142,18 @@ void read_value(const YAML::Node& node, T& out, const std::string& path) {
     } else {
       read_value(node, out.emplace(), path);  // a nested config present in the file starts from its defaults
     }
+  } else if constexpr (is_named_list<T>::value) {
+    if (!node.IsMap()) type_error(path, "a mapping", node);
+    out.clear();
+    for (const auto& [key, value] : mapping_entries(node, path)) {
+      out.emplace_back(key, typename T::value_type::second_type{});
+      read_value(value, out.back().second, join(path, key_name(key)));
+    }
   } else if constexpr (is_config<T>::value) {
     read_config(node, out, path);
   } else {
     read_scalar(node, out, path);
   }
-}
-
-// The entries of a mapping in file order; keys must be scalars and appear once.
-std::vector<std::pair<std::string, YAML::Node>> mapping_entries(const YAML::Node& node, const std::string& path) {
-  std::vector<std::pair<std::string, YAML::Node>> entries;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar()) throw ConfigError(path, "keys must be field names, got " + describe(it->first));
-    const std::string key = it->first.Scalar();
-    for (const auto& entry : entries)
-      if (entry.first == key) throw ConfigError(join(path, key_name(key)), "duplicate key");
-    entries.emplace_back(key, it->second);
-  }
-  return entries;
 }
 
 // slstm_at: "all" stands for every block index; it is expanded once num_blocks is read.
@@ -202,7 +211,7 @@ std::string read_text_file(const std::string& path) {
 }  // namespace
 
 template <class C>
-C from_yaml(const std::string& yaml_text) {
+C from_yaml(const std::string& yaml_text, const std::vector<std::string>& overrides) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(yaml_text);
@@ -214,8 +223,10 @@ C from_yaml(const std::string& yaml_text) {
   if (documents.empty()) throw ConfigError("", "the YAML document is empty; expected a mapping of config fields");
   if (documents.size() > 1)
     throw ConfigError("", "expected one YAML document, got " + std::to_string(documents.size()));
-  const YAML::Node& root = documents.front();
+  YAML::Node& root = documents.front();
   if (!root.IsMap()) throw ConfigError("", "expected a mapping of config fields, got " + describe(root));
+  for (const auto& assignment : overrides) apply_override(root, assignment);
+  resolve_interpolations(root);
   C config;
   read_config(root, config, "");
   config.post_init();
@@ -224,18 +235,18 @@ C from_yaml(const std::string& yaml_text) {
 }
 
 template <class C>
-C from_yaml_file(const std::string& path) {
+C from_yaml_file(const std::string& path, const std::vector<std::string>& overrides) {
   const std::string text = read_text_file(path);
   try {
-    return from_yaml<C>(text);
+    return from_yaml<C>(text, overrides);
   } catch (const ConfigError& e) {
     throw ConfigError(path, e);
   }
 }
 
 #define XLSTM_INSTANTIATE_READ(C)                 \
-  template C from_yaml<C>(const std::string&);   \
-  template C from_yaml_file<C>(const std::string&);
+  template C from_yaml<C>(const std::string&, const std::vector<std::string>&); \
+  template C from_yaml_file<C>(const std::string&, const std::vector<std::string>&);
 XLSTM_FOR_EACH_CONFIG(XLSTM_INSTANTIATE_READ)
 #undef XLSTM_INSTANTIATE_READ
 

@@ -39,6 +39,16 @@ class Writer {
         value(*v, indent);
       else
         out_ += " null\n";
+    } else if constexpr (is_named_list<T>::value) {
+      if (v.empty()) {
+        out_ += " {}\n";
+        return;
+      }
+      out_ += "\n";
+      for (const auto& [key, item] : v) {
+        out_ += std::string(indent + 2, ' ') + format_string(key) + ":";
+        value(item, indent + 2);
+      }
     } else if constexpr (is_config<T>::value) {
       out_ += "\n";
       config(v, indent + 2);

@@ -1,0 +1,110 @@
+// The command line shared by the experiment programs (xlstm_parity, xlstm_formal, xlstm_mqar):
+//
+//   PROGRAM CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N] [--no-progress] [--check]
+//
+//   --set      override a config value before reading (YAML syntax: --set training.num_steps=100,
+//              --set model.slstm_at=[0,1]); repeatable, applied in order
+//   --out      output folder (metrics.jsonl, checkpoint/, results.md); default runs/<config name>
+//   --resume   continue from <out>/checkpoint (a fresh start when there is none)
+//   --threads  CPU threads of torch (default: torch's choice)
+//   --check    read and validate the config, print it resolved, and exit
+//
+// Exit status: 0 done, 2 bad command line or config (the message names the key and value), 1 other errors.
+#pragma once
+
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <xlstm/train/experiment.h>
+
+namespace xlstm_examples {
+
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// `check` rejects configs the program does not run (a ConfigError naming the key).
+template <class Kwargs>
+int experiment_main(int argc, char** argv, const std::string& program,
+                    const std::function<void(const xlstm::train::ExperimentConfig<Kwargs>&)>& check) {
+  const std::string usage = "usage: " + program +
+                            " CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N]"
+                            " [--no-progress] [--check]\n";
+  try {
+    std::string config_path;
+    std::vector<std::string> overrides;
+    xlstm::train::RunOptions options;
+    bool check_only = false;
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      const auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw UsageError(arg + " needs a value");
+        return argv[++i];
+      };
+      if (arg == "-h" || arg == "--help") {
+        std::cout << usage;
+        return 0;
+      } else if (arg == "--set") {
+        overrides.push_back(value());
+      } else if (arg == "--out") {
+        options.output_dir = value();
+      } else if (arg == "--resume") {
+        options.resume = true;
+      } else if (arg == "--no-progress") {
+        options.progress = false;
+      } else if (arg == "--check") {
+        check_only = true;
+      } else if (arg == "--threads") {
+        const std::string text = value();
+        size_t used = 0;
+        int threads = 0;
+        try {
+          threads = std::stoi(text, &used);
+        } catch (const std::logic_error&) {
+        }
+        if (used != text.size() || threads < 1) throw UsageError("--threads: " + text + " is not a positive integer");
+        torch::set_num_threads(threads);
+      } else if (!arg.empty() && arg[0] == '-') {
+        throw UsageError("unknown option " + arg);
+      } else if (config_path.empty()) {
+        config_path = arg;
+      } else {
+        throw UsageError("more than one config file: " + config_path + ", " + arg);
+      }
+    }
+    if (config_path.empty()) throw UsageError("no config file given");
+
+    const auto config = xlstm::from_yaml_file<xlstm::train::ExperimentConfig<Kwargs>>(config_path, overrides);
+    try {
+      check(config);
+    } catch (const xlstm::ConfigError& e) {
+      throw xlstm::ConfigError(config_path, e);
+    }
+    if (check_only) {
+      std::cout << xlstm::to_yaml(config);
+      return 0;
+    }
+    if (options.output_dir.empty()) {
+      const size_t slash = config_path.find_last_of('/');
+      const std::string name = config_path.substr(slash == std::string::npos ? 0 : slash + 1);
+      options.output_dir = "runs/" + name.substr(0, name.rfind('.'));
+    }
+    std::cout << program << " " << config_path << " -> " << options.output_dir << "\n";
+    xlstm::train::run_experiment(config, options);
+    return 0;
+  } catch (const UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n" << usage;
+    return 2;
+  } catch (const xlstm::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "\nerror: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace xlstm_examples

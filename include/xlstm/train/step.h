@@ -1,0 +1,44 @@
+// One training step and the masked loss / accuracy shared by training and evaluation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "xlstm/data/sequence_dataset.h"
+#include "xlstm/train/trainable.h"
+
+namespace xlstm::train {
+
+// Cross-entropy over the positions whose target is not `ignore_index` (the mean over them, in fp32
+// whatever the logits' dtype), the number of those positions whose argmax is the target, and their
+// count. logits (B, S, V), targets (B, S) int64.
+struct MaskedLoss {
+  torch::Tensor loss;     // scalar fp32
+  torch::Tensor correct;  // scalar int64
+  int64_t count = 0;
+};
+MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index);
+
+struct StepOptions {
+  double lr = 0;
+  std::optional<double> clip_norm;             // clip the global gradient norm to this
+  std::optional<torch::ScalarType> amp_dtype;  // run the forward pass under autocast with this dtype
+  int64_t ignore_index = -100;
+};
+
+struct StepStats {
+  double loss = 0;
+  int64_t correct = 0;
+  int64_t count = 0;       // targets that count
+  double grad_norm = 0;    // global gradient norm before clipping
+};
+
+// zero_grad, forward (under autocast when asked), masked loss, backward (outside autocast), optional
+// clipping, learning rate, optimizer step. The batch must be on the model's device. Throws
+// std::runtime_error when the loss is not finite or the batch has no target.
+StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
+                     const StepOptions& options);
+
+}  // namespace xlstm::train

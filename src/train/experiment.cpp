@@ -1,0 +1,68 @@
+// run_experiment for the formal-language and MQAR configs.
+#include "xlstm/train/experiment.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "xlstm/data/formal_language_dataset.h"
+#include "xlstm/data/mqar.h"
+#include "xlstm/lm_model.h"
+#include "xlstm/train/progress.h"
+
+namespace xlstm::train {
+namespace {
+
+std::vector<data::NamedDataset> splits_of(const data::FormLangDatasetConfig& c) { return data::form_lang_splits(c); }
+std::vector<data::NamedDataset> splits_of(const data::MQARDatasetConfig& c) { return data::mqar_splits(c); }
+
+bool starts_with(const std::string& text, const std::string& prefix) { return text.compare(0, prefix.size(), prefix) == 0; }
+
+int64_t parameter_count(const torch::nn::Module& module) {
+  int64_t count = 0;
+  for (const auto& p : module.parameters()) count += p.numel();
+  return count;
+}
+
+}  // namespace
+
+template <class Kwargs>
+TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions options, std::ostream& out) {
+  options.config_yaml = to_yaml(config);
+  torch::manual_seed(static_cast<uint64_t>(config.training.seed));
+  xLSTMLMModel model(config.model);
+  model->reset_parameters();
+
+  std::shared_ptr<const data::SequenceDataset> train;
+  std::vector<data::NamedDataset> validation, test;
+  for (auto& split : splits_of(config.dataset.kwargs)) {
+    if (starts_with(split.name, "train")) train = split.data;
+    else if (starts_with(split.name, "validation")) validation.push_back(split);
+    else test.push_back(split);
+  }
+
+  Trainer trainer(config.training, trainable(model), train, validation, test, options, out);
+  out << "model: " << parameter_count(*model) << " parameters, " << config.model.num_blocks << " blocks "
+      << config.model._block_map << " (0 = mLSTM, 1 = sLSTM) | device " << trainer.device() << " | train: " << train->description()
+      << ", " << train->size() << " examples of length " << train->sequence_length() << "\n"
+      << std::flush;
+  const TrainResult result = trainer.run();
+
+  char summary[256];
+  std::snprintf(summary, sizeof summary, "%lld steps in %s%s; train loss %.4f -> %.4f (first and last log interval%s)\n",
+                static_cast<long long>(result.steps), format_duration(result.seconds).c_str(),
+                result.resumed_from ? (" (resumed at step " + std::to_string(result.resumed_from) + ")").c_str() : "",
+                result.first_loss, result.last_loss, result.resumed_from ? " of this part" : "");
+  const std::string table = results_table(result.final_results);
+  out << "\n" << summary << "\n" << table << std::flush;
+  if (!options.output_dir.empty()) {
+    std::ofstream file(options.output_dir + "/results.md", std::ios::trunc);
+    file << summary << "\n" << table;
+    if (!file) throw std::runtime_error(options.output_dir + "/results.md: cannot write");
+  }
+  return result;
+}
+
+template TrainResult run_experiment(const FormLangExperimentConfig&, RunOptions, std::ostream&);
+template TrainResult run_experiment(const MQARExperimentConfig&, RunOptions, std::ostream&);
+
+}  // namespace xlstm::train
