@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One call on the GPU machine: configure against the pip LibTorch, build with all cores, run every
-# test (CUDA ones included), the demo on the GPU, and the benchmarks; logs and results go to $OUT.
+# test (CUDA ones included), compute-sanitizer on the mLSTM kernels, the demo on the GPU, and the
+# benchmarks; logs and results go to $OUT.
 #   bash .ci/gpu_check.sh [ctest regex to exclude]      (carry .deps when the machine lacks nlohmann-json)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,13 @@ rc=$?
 summary "ctest (rc $rc, $(( $(date +%s) - t0 )) s): $(grep -E 'tests passed|tests failed' "$OUT/ctest.log")"
 build-gpu/tests/xlstm_tests --gtest_filter='Cuda*' --gtest_output="xml:$OUT/cuda_tests.xml" > "$OUT/cuda_tests.log" 2>&1
 summary "cuda tests: $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
+# The mLSTM kernels on a small case under compute-sanitizer: out-of-bounds/misaligned accesses, and
+# shared-memory races.
+for tool in memcheck racecheck; do
+  compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/tests/xlstm_tests \
+    --gtest_filter='CudaMlstmOps.SmallCaseForSanitizers' > "$OUT/sanitizer_$tool.log" 2>&1
+  summary "compute-sanitizer $tool (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$tool.log" | tr '\n' ' ')"
+done
 build-gpu/examples/xlstm_demo --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
   > "$OUT/demo_cuda.log" 2>&1
 summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"

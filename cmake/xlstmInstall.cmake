@@ -6,6 +6,9 @@ install(TARGETS xlstm EXPORT xlstmTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/xlstm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(TARGET xlstm_cli)
+  install(TARGETS xlstm_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 install(EXPORT xlstmTargets NAMESPACE xlstm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xlstm)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/xlstmConfig.cmake.in
   ${PROJECT_BINARY_DIR}/xlstmConfig.cmake

@@ -45,17 +45,18 @@ torch::Tensor GatedFeedForwardImpl::forward(const torch::Tensor& x) {
 
 namespace large {
 
-FeedForwardImpl::FeedForwardImpl(int64_t embedding_dim, int64_t ffn_dim, bool use_bias, bool fused)
+FeedForwardImpl::FeedForwardImpl(int64_t embedding_dim, int64_t ffn_dim, bool use_bias, bool fused,
+                                 const torch::TensorOptions& options)
     : ffn_dim_(ffn_dim), fused_(fused) {
   TORCH_CHECK(embedding_dim > 0 && ffn_dim > 0, "FeedForward: embedding_dim and ffn_dim must be positive, got ",
               embedding_dim, " and ", ffn_dim);
   if (fused) {
-    proj_up_gate_z = register_module("proj_up_gate_z", linear(embedding_dim, 2 * ffn_dim, use_bias));
+    proj_up_gate_z = register_module("proj_up_gate_z", Linear(embedding_dim, 2 * ffn_dim, use_bias, options));
   } else {
-    proj_up_gate = register_module("proj_up_gate", linear(embedding_dim, ffn_dim, use_bias));
-    proj_up = register_module("proj_up", linear(embedding_dim, ffn_dim, use_bias));
+    proj_up_gate = register_module("proj_up_gate", Linear(embedding_dim, ffn_dim, use_bias, options));
+    proj_up = register_module("proj_up", Linear(embedding_dim, ffn_dim, use_bias, options));
   }
-  proj_down = register_module("proj_down", linear(ffn_dim, embedding_dim, use_bias));
+  proj_down = register_module("proj_down", Linear(ffn_dim, embedding_dim, use_bias, options));
 }
 
 void FeedForwardImpl::reset_parameters() {

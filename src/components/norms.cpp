@@ -54,11 +54,12 @@ torch::Tensor MultiHeadLayerNormImpl::forward(const torch::Tensor& x) {
 
 // ------------------------------------------------------------------------------------------ xLSTM-Large
 
-RMSNormImpl::RMSNormImpl(int64_t ndim, double eps, bool use_weight, bool use_bias, bool force_float32_reductions)
+RMSNormImpl::RMSNormImpl(int64_t ndim, double eps, bool use_weight, bool use_bias, bool force_float32_reductions,
+                         const torch::TensorOptions& options)
     : ndim_(ndim), eps_(eps), force_float32_reductions_(force_float32_reductions) {
   TORCH_CHECK(ndim > 0, "RMSNorm: ndim must be positive, got ", ndim);
-  if (use_weight) weight = register_parameter("weight", torch::empty({ndim}));
-  if (use_bias) bias = register_parameter("bias", torch::empty({ndim}));
+  if (use_weight) weight = register_parameter("weight", torch::empty({ndim}, options));
+  if (use_bias) bias = register_parameter("bias", torch::empty({ndim}, options));
   reset_parameters();
 }
 
@@ -78,12 +79,13 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
 namespace large {
 
 MultiHeadLayerNormImpl::MultiHeadLayerNormImpl(int64_t num_heads, int64_t head_dim, double eps, bool use_weight,
-                                               bool use_bias, bool force_float32_reductions)
+                                               bool use_bias, bool force_float32_reductions,
+                                               const torch::TensorOptions& options)
     : num_heads_(num_heads), head_dim_(head_dim), eps_(eps), force_float32_reductions_(force_float32_reductions) {
   TORCH_CHECK(num_heads > 0 && head_dim > 0, "MultiHeadLayerNorm: num_heads and head_dim must be positive, got ",
               num_heads, " and ", head_dim);
-  if (use_weight) weight = register_parameter("weight", torch::empty({num_heads * head_dim}));
-  if (use_bias) bias = register_parameter("bias", torch::empty({num_heads * head_dim}));
+  if (use_weight) weight = register_parameter("weight", torch::empty({num_heads * head_dim}, options));
+  if (use_bias) bias = register_parameter("bias", torch::empty({num_heads * head_dim}, options));
   reset_parameters();
 }
 

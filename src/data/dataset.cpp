@@ -1,28 +1,57 @@
-// Batching of dataset examples into int64 tensors.
+// Batches of token windows from a token file (dataset.h): seeded random windows for training,
+// sequential windows for evaluation.
 #include "xlstm/data/dataset.h"
 
-#include <stdexcept>
+#include "data/splitmix64.h"
+#include "xlstm/data/error.h"
 
 namespace xlstm::data {
 
-Batch make_batch(const SequenceDataset& dataset, int64_t first, int64_t count) {
-  if (first < 0 || count <= 0 || first > dataset.size() - count)
-    throw std::out_of_range("make_batch: examples [" + std::to_string(first) + ", " + std::to_string(first + count) +
-                            ") are not in a dataset of " + std::to_string(dataset.size()));
-  const int64_t length = dataset.sequence_length();
-  auto inputs = torch::empty({count, length}, torch::kLong);
-  auto targets = torch::empty({count, length}, torch::kLong);
-  auto* in = inputs.data_ptr<int64_t>();
-  auto* tg = targets.data_ptr<int64_t>();
-  for (int64_t i = 0; i < count; ++i) {
-    const Example example = dataset.get(first + i);
-    if (static_cast<int64_t>(example.input.size()) != length || static_cast<int64_t>(example.target.size()) != length)
-      throw std::logic_error("make_batch: example " + std::to_string(first + i) + " is not of length " +
-                             std::to_string(length));
-    std::copy(example.input.begin(), example.input.end(), in + i * length);
-    std::copy(example.target.begin(), example.target.end(), tg + i * length);
-  }
-  return {inputs, targets};
+TokenDataset::TokenDataset(const std::string& path) : file_(std::make_shared<const TokenFile>(path)) {}
+
+void TokenDataset::check_sizes(int64_t batch_size, int64_t seq_len) const {
+  if (batch_size < 1 || seq_len < 1)
+    throw DataError(path() + ": batch size and sequence length must be positive, got " + std::to_string(batch_size) +
+                    " and " + std::to_string(seq_len));
+  if (size() < seq_len + 1)
+    throw DataError(path() + ": holds " + std::to_string(size()) + " tokens, fewer than sequence length + 1 = " +
+                    std::to_string(seq_len + 1));
+}
+
+torch::Tensor TokenDataset::windows(const std::vector<int64_t>& starts, int64_t seq_len) const {
+  torch::Tensor batch = torch::empty({static_cast<int64_t>(starts.size()), seq_len + 1}, torch::kLong);
+  auto a = batch.accessor<int64_t, 2>();
+  for (size_t b = 0; b < starts.size(); ++b)
+    for (int64_t t = 0; t <= seq_len; ++t) a[static_cast<int64_t>(b)][t] = (*file_)[starts[b] + t];
+  return batch;
+}
+
+torch::Tensor TokenDataset::random_batch(uint64_t seed, int64_t step, int64_t batch_size, int64_t seq_len) const {
+  check_sizes(batch_size, seq_len);
+  const uint64_t positions = static_cast<uint64_t>(size() - seq_len);  // starts 0 ... N - T - 1
+  const uint64_t step_key = splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(step));
+  std::vector<int64_t> starts(batch_size);
+  for (int64_t b = 0; b < batch_size; ++b)
+    starts[b] = static_cast<int64_t>(splitmix64(step_key + static_cast<uint64_t>(b)) % positions);
+  return windows(starts, seq_len);
+}
+
+int64_t TokenDataset::num_windows(int64_t seq_len) const { return (size() - 1) / seq_len; }
+
+int64_t TokenDataset::num_sequential_batches(int64_t batch_size, int64_t seq_len) const {
+  check_sizes(batch_size, seq_len);
+  return (num_windows(seq_len) + batch_size - 1) / batch_size;
+}
+
+torch::Tensor TokenDataset::sequential_batch(int64_t index, int64_t batch_size, int64_t seq_len) const {
+  const int64_t batches = num_sequential_batches(batch_size, seq_len);
+  if (index < 0 || index >= batches)
+    throw DataError(path() + ": evaluation batch " + std::to_string(index) + " is outside [0, " + std::to_string(batches) + ")");
+  const int64_t first = index * batch_size;
+  const int64_t rows = std::min(batch_size, num_windows(seq_len) - first);
+  std::vector<int64_t> starts(rows);
+  for (int64_t r = 0; r < rows; ++r) starts[r] = (first + r) * seq_len;
+  return windows(starts, seq_len);
 }
 
 }  // namespace xlstm::data

@@ -24,11 +24,12 @@ mLSTMState initial_state(const mLSTMState& state, int64_t B, int64_t NH, int64_t
 }
 
 // Processes NC chunks of length L at once. q, k (B,NH,NC,L,DK), v (B,NH,NC,L,DV), gates (B,NH,NC,L),
-// all in the compute dtype. Returns h (B,NH,NC,L,DV) and the state after the last chunk.
+// all in the compute dtype. Returns h (B,NH,NC,L,DV) and the state after the last chunk; `stats`, when
+// given, receives the signed normaliser and the stabiliser (B,NH,NC,L).
 std::tuple<torch::Tensor, mLSTMState> chunk_forward(const torch::Tensor& q, const torch::Tensor& k,
                                                     const torch::Tensor& v, const torch::Tensor& igate,
                                                     const torch::Tensor& fgate, const mLSTMState& state,
-                                                    double eps) {
+                                                    double eps, mLSTMForwardStats* stats) {
   const int64_t NC = q.size(2), L = q.size(3), DK = q.size(4);
   const double scale = 1.0 / std::sqrt(static_cast<double>(DK));
 
@@ -70,8 +71,9 @@ std::tuple<torch::Tensor, mLSTMState> chunk_forward(const torch::Tensor& q, cons
   auto q_inter = q * (scale * torch::exp(m_inter - m_comb)).unsqueeze(-1);
   auto numerator = torch::matmul(s, v) + torch::matmul(q_inter, C_enter);
   auto qn = s.sum(-1) + torch::matmul(q_inter, n_enter.unsqueeze(-1)).squeeze(-1);
-  auto denominator = torch::maximum(qn.abs(), torch::exp(-m_comb)) + eps;
-  auto h = numerator / denominator.unsqueeze(-1);
+  auto normalizer = torch::maximum(qn.abs(), torch::exp(-m_comb));
+  auto h = numerator / (normalizer + eps).unsqueeze(-1);
+  if (stats) *stats = {torch::copysign(normalizer, qn), m_comb};
   return {h, mLSTMState{C, n, m.unsqueeze(-1)}};
 }
 
@@ -119,7 +121,7 @@ mLSTMState mlstm_zero_state(int64_t batch, int64_t num_heads, int64_t dhqk, int6
 std::tuple<torch::Tensor, mLSTMState> mlstm_chunkwise(const torch::Tensor& q, const torch::Tensor& k,
                                                       const torch::Tensor& v, const torch::Tensor& igate,
                                                       const torch::Tensor& fgate, const mLSTMState& state,
-                                                      int64_t chunk_size, double eps) {
+                                                      int64_t chunk_size, double eps, mLSTMForwardStats* stats) {
   check_mlstm_inputs(q, k, v, igate, fgate, state);
   TORCH_CHECK(chunk_size >= 1, "mLSTM: chunk_size must be positive, got ", chunk_size);
   const auto dt = compute_dtype(q);
@@ -129,7 +131,7 @@ std::tuple<torch::Tensor, mLSTMState> mlstm_chunkwise(const torch::Tensor& q, co
   auto qc = q.to(dt), kc = k.to(dt), vc = v.to(dt), ic = igate.to(dt), fc = fgate.to(dt);
 
   // Full chunks of length L together, then the remainder (S mod L) as one shorter chunk.
-  std::vector<torch::Tensor> parts;
+  std::vector<torch::Tensor> parts, normalizers, stabilizers;
   const int64_t L = std::min(chunk_size, S);
   const int64_t full = (S / L) * L;
   const std::pair<int64_t, int64_t> segments[] = {{0, L}, {full, S - full}};  // (begin, chunk length)
@@ -137,11 +139,18 @@ std::tuple<torch::Tensor, mLSTMState> mlstm_chunkwise(const torch::Tensor& q, co
     const int64_t begin = segment.first, len = segment.second, end = begin == 0 ? full : S;
     if (end <= begin) continue;
     auto chunks = [&](const torch::Tensor& x) { return as_chunks(x.narrow(2, begin, end - begin), len); };
-    auto out = chunk_forward(chunks(qc), chunks(kc), chunks(vc), chunks(ic), chunks(fc), st, eps);
+    mLSTMForwardStats part_stats;
+    auto out = chunk_forward(chunks(qc), chunks(kc), chunks(vc), chunks(ic), chunks(fc), st, eps,
+                             stats ? &part_stats : nullptr);
     parts.push_back(std::get<0>(out).reshape({B, NH, end - begin, DV}));
+    if (stats) {
+      normalizers.push_back(part_stats.normalizer.reshape({B, NH, end - begin}));
+      stabilizers.push_back(part_stats.stabilizer.reshape({B, NH, end - begin}));
+    }
     st = std::get<1>(out);
   }
   auto h = parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
+  if (stats) *stats = {torch::cat(normalizers, 2), torch::cat(stabilizers, 2)};
   return {h.to(q.scalar_type()), st};
 }
 

@@ -3,6 +3,7 @@
 
 #include "xlstm/components/init.h"
 #include "xlstm/mlstm/backends.h"
+#include "xlstm/ops.h"
 
 namespace xlstm {
 
@@ -20,6 +21,9 @@ std::tuple<torch::Tensor, mLSTMState> run_mlstm_backend(mLSTMBackend backend, co
                                                         const torch::Tensor& k, const torch::Tensor& v,
                                                         const torch::Tensor& igate, const torch::Tensor& fgate,
                                                         const mLSTMState& state, int64_t chunk_size, double eps) {
+  // On CUDA the custom ops (kernels/mlstm/) compute the same function.
+  if (auto out = ops::mlstm_on_device(q, k, v, igate, fgate, state, chunk_size, eps, backend == mLSTMBackend::step))
+    return *out;
   switch (backend) {
     case mLSTMBackend::parallel:
       return mlstm_parallel(q, k, v, igate, fgate, state, eps);

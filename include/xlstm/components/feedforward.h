@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "xlstm/components/linear.h"
 #include "xlstm/config.h"
 
 namespace xlstm {
@@ -32,16 +33,17 @@ namespace large {
 
 // y = proj_down(SiLU(gate) ⊙ up). weight_mode "single" (fused = false): gate = proj_up_gate(x),
 // up = proj_up(x); "fused": [gate | up] = proj_up_gate_z(x) (E -> 2F, gate rows first).
-// The reference has no init code: PyTorch's Linear defaults.
+// The reference has no init code: PyTorch's Linear defaults. Parameters are created with `options`.
 class FeedForwardImpl : public torch::nn::Module {
  public:
-  FeedForwardImpl(int64_t embedding_dim, int64_t ffn_dim, bool use_bias, bool fused);
+  FeedForwardImpl(int64_t embedding_dim, int64_t ffn_dim, bool use_bias, bool fused,
+                  const torch::TensorOptions& options = {});
   void reset_parameters();
   torch::Tensor forward(const torch::Tensor& x);  // (..., E) -> (..., E)
 
-  torch::nn::Linear proj_up_gate{nullptr}, proj_up{nullptr};  // single
-  torch::nn::Linear proj_up_gate_z{nullptr};                  // fused
-  torch::nn::Linear proj_down{nullptr};
+  Linear proj_up_gate{nullptr}, proj_up{nullptr};  // single
+  Linear proj_up_gate_z{nullptr};                  // fused
+  Linear proj_down{nullptr};
 
  private:
   int64_t ffn_dim_;

@@ -6,7 +6,8 @@
 // xLSTM-Large (RMSNorm, large::MultiHeadLayerNorm): plain `weight` initialised to 1, eps 1e-6;
 // with force_float32_reductions the normalisation runs in fp32 and is cast back to the input dtype
 // before weight and bias are applied (in the input dtype).
-// Every forward returns its input's dtype (parameters are cast to it).
+// Every forward returns its input's dtype (parameters are cast to it). The xLSTM-Large norms create
+// their parameters with the given tensor options (dtype, device, meta).
 #pragma once
 
 #include <torch/torch.h>
@@ -42,7 +43,7 @@ TORCH_MODULE(MultiHeadLayerNorm);
 class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t ndim, double eps = 1e-6, bool use_weight = true, bool use_bias = false,
-              bool force_float32_reductions = true);
+              bool force_float32_reductions = true, const torch::TensorOptions& options = {});
   void reset_parameters();  // weight 1, bias 0
   torch::Tensor forward(const torch::Tensor& x);  // x (..., ndim)
 
@@ -62,7 +63,8 @@ namespace large {
 class MultiHeadLayerNormImpl : public torch::nn::Module {
  public:
   MultiHeadLayerNormImpl(int64_t num_heads, int64_t head_dim, double eps = 1e-6, bool use_weight = true,
-                         bool use_bias = false, bool force_float32_reductions = true);
+                         bool use_bias = false, bool force_float32_reductions = true,
+                         const torch::TensorOptions& options = {});
   void reset_parameters();  // weight 1, bias 0
   torch::Tensor forward(const torch::Tensor& x);
 

@@ -1,6 +1,14 @@
-// The data interface of the training library: a dataset of fixed-length (input, target) token
-// sequences addressed by index, so that batch k is a pure function of k (exact resumption, no data
-// loader state), and the batching of examples into tensors.
+// A token file as a source of training and evaluation batches of (B, T + 1) token windows (inputs are
+// [:, :-1], targets [:, 1:]).
+//
+// Training batches are a pure function of (seed, step): window starts are drawn uniformly from
+// [0, N - T - 1] with a counter-based generator (SplitMix64 of seed, step and row), so a run resumed at
+// step k sees exactly the batches it would have seen, without saving any generator state, and the
+// batches are the same on every platform. Evaluation batches cover the file in order with windows
+// that start every T tokens (each token is a target once, except the first).
+//
+//   xlstm::data::TokenDataset train("data/train.bin");
+//   torch::Tensor batch = train.random_batch(/*seed=*/0, /*step=*/k, /*batch_size=*/16, /*seq_len=*/256);
 #pragma once
 
 #include <torch/torch.h>
@@ -8,37 +16,34 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
+
+#include "xlstm/data/token_file.h"
 
 namespace xlstm::data {
 
-struct Example {
-  std::vector<int64_t> input;   // sequence_length() token ids
-  std::vector<int64_t> target;  // sequence_length() token ids, ignore_index() where there is no loss
-};
-
-class SequenceDataset {
+class TokenDataset {
  public:
-  virtual ~SequenceDataset() = default;
-  virtual int64_t size() const = 0;             // number of examples
-  virtual int64_t sequence_length() const = 0;  // length of every input and target
-  virtual Example get(int64_t index) const = 0;  // 0 <= index < size(); deterministic
-  virtual int64_t ignore_index() const = 0;     // target value without loss
-  virtual double chance_accuracy() const = 0;   // accuracy of guessing among the possible answers
-  virtual std::string description() const = 0;  // e.g. "parity, lengths 40-256"
-};
+  explicit TokenDataset(const std::string& path);  // reads and validates the token file (token_file.h)
 
-struct NamedDataset {
-  std::string name;  // e.g. "validation"
-  std::shared_ptr<const SequenceDataset> data;
-};
+  const std::string& path() const { return file_->path(); }
+  int64_t vocab_size() const { return file_->vocab_size(); }
+  int64_t size() const { return file_->size(); }  // tokens
 
-struct Batch {
-  torch::Tensor inputs;   // (count, S) int64, CPU
-  torch::Tensor targets;  // (count, S) int64, CPU
-};
+  // (batch_size, seq_len + 1) int64 windows for training step `step`. DataError when the file holds
+  // fewer than seq_len + 1 tokens or a size is not positive.
+  torch::Tensor random_batch(uint64_t seed, int64_t step, int64_t batch_size, int64_t seq_len) const;
 
-// Examples [first, first + count) stacked into a batch (std::out_of_range outside the dataset).
-Batch make_batch(const SequenceDataset& dataset, int64_t first, int64_t count);
+  // Evaluation: the windows starting at 0, T, 2T, ... that fit, batch_size at a time; the last batch
+  // may have fewer rows. index in [0, num_sequential_batches).
+  int64_t num_sequential_batches(int64_t batch_size, int64_t seq_len) const;
+  torch::Tensor sequential_batch(int64_t index, int64_t batch_size, int64_t seq_len) const;
+
+ private:
+  torch::Tensor windows(const std::vector<int64_t>& starts, int64_t seq_len) const;
+  int64_t num_windows(int64_t seq_len) const;
+  void check_sizes(int64_t batch_size, int64_t seq_len) const;
+
+  std::shared_ptr<const TokenFile> file_;
+};
 
 }  // namespace xlstm::data

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "xlstm/data/dataset.h"
+#include "xlstm/data/sequence_dataset.h"
 #include "xlstm/data/formal_language_config.h"
 #include "xlstm/data/formal_tasks.h"
 

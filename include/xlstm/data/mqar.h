@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "xlstm/data/dataset.h"
+#include "xlstm/data/sequence_dataset.h"
 #include "xlstm/data/mqar_config.h"
 #include "xlstm/data/rng.h"
 

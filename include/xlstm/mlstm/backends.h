@@ -38,11 +38,19 @@ std::tuple<torch::Tensor, mLSTMState> mlstm_parallel(const torch::Tensor& q, con
                                                      const torch::Tensor& fgate, const mLSTMState& state = {},
                                                      double eps = kMlstmEps);
 
+// Per-position values of the forward that the chunkwise kernels keep for their backward (B, NH, S):
+// normalizer = max(|q~_t . n_t|, exp(-m_t)) with the sign of q~_t . n_t, stabilizer = m_t.
+struct mLSTMForwardStats {
+  torch::Tensor normalizer, stabilizer;
+};
+
 // Any S >= 1: full chunks are processed together, the remainder (S mod chunk_size) as one shorter chunk.
+// When `stats` is given, it receives the per-position normaliser and stabiliser.
 std::tuple<torch::Tensor, mLSTMState> mlstm_chunkwise(const torch::Tensor& q, const torch::Tensor& k,
                                                       const torch::Tensor& v, const torch::Tensor& igate,
                                                       const torch::Tensor& fgate, const mLSTMState& state = {},
-                                                      int64_t chunk_size = 64, double eps = kMlstmEps);
+                                                      int64_t chunk_size = 64, double eps = kMlstmEps,
+                                                      mLSTMForwardStats* stats = nullptr);
 
 std::tuple<torch::Tensor, mLSTMState> mlstm_recurrent(const torch::Tensor& q, const torch::Tensor& k,
                                                       const torch::Tensor& v, const torch::Tensor& igate,

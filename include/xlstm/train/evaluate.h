@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "xlstm/data/dataset.h"
+#include "xlstm/data/sequence_dataset.h"
 #include "xlstm/train/trainable.h"
 
 namespace xlstm::train {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "xlstm/data/dataset.h"
+#include "xlstm/data/sequence_dataset.h"
 #include "xlstm/train/trainable.h"
 
 namespace xlstm::train {

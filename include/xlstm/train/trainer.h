@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "xlstm/data/dataset.h"
+#include "xlstm/data/sequence_dataset.h"
 #include "xlstm/train/evaluate.h"
 #include "xlstm/train/trainable.h"
 #include "xlstm/train/training_config.h"

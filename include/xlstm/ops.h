@@ -1,0 +1,101 @@
+// The custom ops of the library (namespace `xlstm::` in the torch op registry) and their C++ entry
+// points. Models call these functions; the dispatcher picks the implementation by device:
+//   CPU       the ATen reference (mlstm/backends.h; the backward differentiates it with autograd);
+//   CUDA      the kernels in kernels/mlstm/ (chunkwise forward/backward, step); head dims that are not
+//             multiples of 64 in [64, 1024], dtypes other than fp32/fp16/bf16 and GPUs below compute
+//             capability 8.0 fall back to the ATen reference with a one-time warning;
+//   Autograd  mlstm_chunkwise_fw records a node whose backward calls mlstm_chunkwise_bw.
+//
+// Schemas (shapes in comments; fp32 means float64 too when q is float64, which only the ATen path runs):
+//
+//   mlstm_chunkwise_fw(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate,
+//                      Tensor? c0, Tensor? n0, Tensor? m0, int chunk_size, float eps)
+//       -> (Tensor h, Tensor n_out, Tensor m_out, Tensor c_last, Tensor n_last, Tensor m_last)
+//     q, k (B, NH, S, DHQK) and v (B, NH, S, DHV) in fp32, fp16 or bf16 (one dtype); igate, fgate
+//     (B, NH, S) fp32 pre-activations; optional initial state c0 (B, NH, DHQK, DHV), n0 (B, NH, DHQK),
+//     m0 (B, NH, 1) fp32, all three or none (none: no history, m0 = -inf). Any S >= 1.
+//     h (B, NH, S, DHV) in q's dtype; n_out, m_out (B, NH, S) fp32: the normaliser
+//     max(|q~.n_t|, exp(-m_t)) carrying the sign of q~.n_t, and the stabiliser m_t (what the backward
+//     needs); the last state c_last, n_last, m_last fp32.
+//     chunk_size: the chunk length of the ATen path; the CUDA kernels use it when it is 64, 128, 192 or
+//     256 and 128 otherwise (the function computed is the same for every chunk length). On CUDA, fp16
+//     inputs run the bf16 kernels (one rounding of the inputs to bf16): scaled intermediates of the
+//     backward leave the fp16 range.
+//
+//   mlstm_chunkwise_bw(Tensor dh, Tensor? dc_last, Tensor? dn_last, Tensor? dm_last,
+//                      Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate,
+//                      Tensor? c0, Tensor? n0, Tensor? m0, Tensor n_out, Tensor m_out,
+//                      int chunk_size, float eps)
+//       -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, Tensor dfgate, Tensor dc0, Tensor dn0, Tensor dm0)
+//     dh like h; optional gradients of the last state (missing = 0); n_out, m_out from the forward.
+//     dq, dk, dv in q's dtype, the rest fp32; dc0, dn0, dm0 are undefined without an initial state.
+//     The gradients are exact, including the paths through the stabiliser m (which h depends on only
+//     through eps) and through m_last.
+//
+//   mlstm_step(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor c, Tensor n, Tensor m,
+//              float eps) -> (Tensor h, Tensor c_new, Tensor n_new, Tensor m_new)
+//     One token: q, k (B, NH, DHQK), v (B, NH, DHV), igate, fgate (B, NH) fp32; state c, n, m as above
+//     (m = -inf for a fresh state). h (B, NH, DHV) in q's dtype; the new state fp32.
+//   mlstm_step_(..., Tensor(a!) c, Tensor(b!) n, Tensor(c!) m, float eps) -> Tensor h
+//     The same, updating c, n, m in place (generation loops and CUDA graphs without state copies).
+//
+// The step ops have no autograd kernel: use them for inference (the model does; training through
+// single steps runs the differentiable ATen step).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <optional>
+#include <tuple>
+
+#include "xlstm/mlstm/backends.h"
+#include "xlstm/state.h"
+
+namespace xlstm::ops {
+
+using OptTensor = std::optional<torch::Tensor>;
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor>
+mlstm_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                   const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0 = std::nullopt,
+                   const OptTensor& n0 = std::nullopt, const OptTensor& m0 = std::nullopt, int64_t chunk_size = 64,
+                   double eps = kMlstmEps);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor,
+           torch::Tensor>
+mlstm_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                   const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                   const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0, const OptTensor& n0,
+                   const OptTensor& m0, const torch::Tensor& n_out, const torch::Tensor& m_out,
+                   int64_t chunk_size = 64, double eps = kMlstmEps);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> mlstm_step(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
+    const torch::Tensor& fgate, const torch::Tensor& c, const torch::Tensor& n, const torch::Tensor& m,
+    double eps = kMlstmEps);
+
+torch::Tensor mlstm_step_(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                          const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c, torch::Tensor& n,
+                          torch::Tensor& m, double eps = kMlstmEps);
+
+// The cell as the model layers use it: (B, NH, S, D) inputs, gates in any float dtype (cast to the
+// state dtype), an optional state (empty = no history) -> h and the last state. Differentiable.
+std::tuple<torch::Tensor, mLSTMState> mlstm_chunkwise(const torch::Tensor& q, const torch::Tensor& k,
+                                                      const torch::Tensor& v, const torch::Tensor& igate,
+                                                      const torch::Tensor& fgate, const mLSTMState& state = {},
+                                                      int64_t chunk_size = 64, double eps = kMlstmEps);
+
+// One token for inference: q, k (B, NH, DHQK), v (B, NH, DHV), gates (B, NH) -> h and the new state.
+std::tuple<torch::Tensor, mLSTMState> mlstm_step(const torch::Tensor& q, const torch::Tensor& k,
+                                                 const torch::Tensor& v, const torch::Tensor& igate,
+                                                 const torch::Tensor& fgate, const mLSTMState& state = {},
+                                                 double eps = kMlstmEps);
+
+// The model layers' dispatch (both families): with CUDA tensors (and the kernels built) the ops run the
+// cell -- the step op for one token (`step`, q etc. (B, NH, 1, D)) when nothing needs gradients, else
+// the chunkwise op, which covers any S; elsewhere std::nullopt, and the caller runs its ATen formulation.
+std::optional<std::tuple<torch::Tensor, mLSTMState>> mlstm_on_device(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
+    const torch::Tensor& fgate, const mLSTMState& state, int64_t chunk_size, double eps, bool step);
+
+}  // namespace xlstm::ops

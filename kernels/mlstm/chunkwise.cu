@@ -1,0 +1,70 @@
+// The launch sequences of the chunkwise mLSTM (kernels.md §1.2-1.3) and the step, dispatched on the
+// input dtype.
+//   forward:  gate_prep -> recurrent (chunk states, last state) -> scores (P, normaliser) -> h
+//   backward: gate_prep -> recurrent (states again) -> xdot (q . C dh) -> scores (P', dS, a, dm, intra
+//             gate sums) -> recurrent in reverse (dC states, dC0, per-chunk gate sums)
+//             -> dq, dk, dv -> gate_grad (di, df, dm0)
+// Only the forward's h, n_out and m_out are kept between the two; the states are recomputed.
+#include "mlstm/launch.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+namespace xlstm::kernels {
+namespace {
+
+template <class T>
+void forward(const ChunkwiseParams& p, cudaStream_t stream) {
+  launch_gate_prep(p, stream);
+  launch_recurrent<T>(p, /*backward=*/false, stream);
+  launch_scores<T>(p, /*backward=*/false, stream);
+  launch_chunk_gemm<T>(p, GemmKind::h, stream);
+}
+
+template <class T>
+void backward(const ChunkwiseParams& p, cudaStream_t stream) {
+  const ChunkwiseScratch sizes = chunkwise_scratch(p);
+  const size_t heads = static_cast<size_t>(p.B) * p.NH;
+  for (double* sum : {p.xdot, p.rowdot, p.kst, p.kdk})
+    cudaMemsetAsync(sum, 0, sizes.positions * sizeof(double), stream);
+  cudaMemsetAsync(p.dchunk, 0, sizes.chunks * sizeof(double), stream);
+  cudaMemsetAsync(p.c0dot, 0, heads * sizeof(double), stream);
+  launch_gate_prep(p, stream);
+  launch_recurrent<T>(p, /*backward=*/false, stream);  // (no last-state outputs in p)
+  launch_chunk_gemm<T>(p, GemmKind::xdot, stream);
+  launch_scores<T>(p, /*backward=*/true, stream);
+  launch_recurrent<T>(p, /*backward=*/true, stream);
+  launch_chunk_gemm<T>(p, GemmKind::dq, stream);
+  launch_chunk_gemm<T>(p, GemmKind::dk, stream);
+  launch_chunk_gemm<T>(p, GemmKind::dv, stream);
+  launch_gate_grad(p, stream);
+}
+
+}  // namespace
+
+// fp16 inputs run the chunkwise kernels in bf16 (the binding converts them: scaled intermediates such as
+// dS or the dC states leave the fp16 range); only the step has an fp16 kernel.
+cudaError_t mlstm_chunkwise_fw_cuda(const ChunkwiseParams& p, cudaStream_t stream) {
+  if (p.dtype == DType::f32) forward<float>(p, stream);
+  else if (p.dtype == DType::bf16) forward<__nv_bfloat16>(p, stream);
+  else return cudaErrorInvalidValue;
+  return cudaGetLastError();
+}
+
+cudaError_t mlstm_chunkwise_bw_cuda(const ChunkwiseParams& p, cudaStream_t stream) {
+  if (p.dtype == DType::f32) backward<float>(p, stream);
+  else if (p.dtype == DType::bf16) backward<__nv_bfloat16>(p, stream);
+  else return cudaErrorInvalidValue;
+  return cudaGetLastError();
+}
+
+cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream) {
+  switch (p.dtype) {
+    case DType::f32: launch_step<float>(p, stream); break;
+    case DType::f16: launch_step<__half>(p, stream); break;
+    case DType::bf16: launch_step<__nv_bfloat16>(p, stream); break;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace xlstm::kernels

@@ -1,0 +1,205 @@
+// The sequential part of the chunkwise mLSTM: one walk over the chunks per (dq tile, dv tile, head),
+// keeping a 64x64 fp32 tile of the state in registers (grid: DQK/64 * DHV/64 * B*NH blocks of 4 warps).
+//
+// Forward (kernels.md §1.2): before chunk k the block stores the state entering it, C_{k-1} (in the
+// input dtype, for the output kernel) and n_{k-1} (fp32), then
+//   m_k = max(g_k + m_{k-1}, amax_k),  C_k = exp(g_k + m_{k-1} - m_k) C_{k-1} + K_k^T diag(w) V_k,
+//   w_j = exp(g_k + ib_j - m_k) <= 1,  n_k likewise with the row sums of diag(w) K_k.
+// It ends with the last state (C_last, n_last, m_last).
+//
+// Backward: the same walk in reverse over the gradient of the state (kernels.md §1.3 step 2):
+// before chunk k it stores dC_k (the gradient of the state leaving chunk k), then
+//   dC_{k-1} = exp(g_k + m_{k-1} - m_k) dC_k + Q_k^T diag(u s / den) dH_k,
+//   dn_{k-1} = same decay * dn_k + Q_k^T (u s a),
+// with u_i = exp(m_{k-1} - M_i) the inter-chunk weight of row i, s = 1/sqrt(DQK), den the denominator
+// and a the gradient of q~.n (scores kernel). At each chunk it also adds, in fp64,
+// D_k = exp(g_k + m_{k-1} - m_k) (<dC_k, C_{k-1}> + <dn_k, n_{k-1}>) (the forget-gate gradient of the
+// chunk's positions from the pairs of outputs after the chunk and inputs before it, see gates.cu), and
+// it ends with dC0, dn0 and <dC0, C0> + <dn0, n0> (part of dm0).
+// Only the blocks of dv tile 0 carry n / dn.
+//
+// Both directions are one flat loop over (chunk, 64-row slice) with the next slice's K/V (Q/dH) tiles
+// loading while the current one is multiplied; the row weights are applied to the X operand's fragments
+// in registers (BlockMma's kscale), so a step has two barriers.
+#pragma once
+
+#include <cmath>
+
+#include "mlstm/launch.h"
+#include "mlstm/tile.cuh"
+
+namespace xlstm::kernels {
+
+// 4 stage tiles, the staging tile, the row arrays, and in the backward 2 more tiles (C_{k-1}).
+template <class T>
+constexpr size_t recurrent_smem_bytes(bool backward) {
+  return (backward ? 7 : 5) * TileLayout<T>::elems * sizeof(T) + (2 * kMaxChunk + 64 + 128) * sizeof(float) +
+         4 * sizeof(double);
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams p, bool backward) {
+  using Lt = TileLayout<T>;
+  constexpr int E = Lt::elems;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* stage = reinterpret_cast<T*>(smem_raw);  // X0 Y0 X1 Y1
+  T* staging = stage + 4 * E;
+  double* red = reinterpret_cast<double*>(staging + E);
+  float* scale = reinterpret_cast<float*>(red + 4);
+  float* nscale = scale + kMaxChunk;
+  float* nvec = nscale + kMaxChunk;
+  float* npart = nvec + 64;
+  T* prev_state = reinterpret_cast<T*>(npart + 128);  // backward: C_{k-1} of chunk k, by chunk parity
+
+  const int tid = threadIdx.x;
+  const int tv_count = p.DHV / kTile, tq_count = p.DQK / kTile;
+  int x = blockIdx.x;
+  const int tv = x % tv_count;
+  x /= tv_count;
+  const int tq = x % tq_count;
+  const int bh = x / tq_count;
+  const bool lead_n = tv == 0, lead_m = lead_n && tq == 0;
+  const int LT = p.L / kTile, NC = p.NC;
+  const int64_t Sp = static_cast<int64_t>(NC) * p.L;
+
+  const SeqTensor& xs = backward ? p.q : p.k;
+  const SeqTensor& ys = backward ? p.dh : p.v;
+  const T* X = head_ptr<T>(xs.ptr, xs.sb, xs.sh, bh, p.NH) + tq * kTile;
+  const T* Y = head_ptr<T>(ys.ptr, ys.sb, ys.sh, bh, p.NH) + tv * kTile;
+  const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
+  T* states = static_cast<T*>(backward ? p.dstates : p.states) + bh * NC * state_size +
+              static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
+  float* nstates = (backward ? p.dn_states : p.n_states) + static_cast<int64_t>(bh) * NC * p.DQK + tq * kTile;
+  const double* chunk_g = p.chunk_g + static_cast<int64_t>(bh) * NC;
+  const double* chunk_amax = p.chunk_amax + static_cast<int64_t>(bh) * NC;
+  double* chunk_m = p.chunk_m + static_cast<int64_t>(bh) * (NC + 1);
+  const double* gib = p.gate_ib + bh * Sp;
+  const double* gcm = p.gate_cm + bh * Sp;
+
+  // Initial state (fp32 tiles of (B, NH, DQK, DHV) tensors).
+  const int64_t cbase = bh * state_size + static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
+  Acc acc;
+  zero_acc(acc);
+  const float* init = backward ? p.dc_last : p.c0;
+  if (init) acc_foreach(acc, [&](int r, int c, float& v) { v = init[cbase + static_cast<int64_t>(r) * p.DHV + c]; });
+  const float* ninit = backward ? p.dn_last : p.n0;
+  const int64_t nbase = static_cast<int64_t>(bh) * p.DQK + tq * kTile;
+  if (tid < 64) nvec[tid] = ninit ? ninit[nbase + tid] : 0.f;
+  double m_run = (!backward && p.m0) ? static_cast<double>(p.m0[bh]) : -INFINITY;  // exponents in fp64
+
+  const int total = NC * LT;
+  auto chunk_of = [&](int step) { return backward ? NC - 1 - step / LT : step / LT; };
+  auto issue = [&](int step) {
+    const int kc = chunk_of(step), t0 = kc * p.L + (step % LT) * kTile;
+    T* buf = stage + 2 * E * (step & 1);
+    load_tile_async(buf, X + t0 * xs.ss, xs.ss, p.S - t0);
+    load_tile_async(buf + E, Y + t0 * ys.ss, ys.ss, p.S - t0);
+    if (backward && step % LT == 0)  // C_{k-1}, stored by the recomputation
+      load_tile_async(prev_state + E * (kc & 1), static_cast<const T*>(p.states) + (static_cast<int64_t>(bh) * NC + kc) * state_size +
+                                      static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile,
+                      p.DHV, kTile);
+    cp_async_commit();
+  };
+  issue(0);
+  float dn_k = 0.f, decay = 1.f;  // backward: dn_k (lead_n) and the decay of the current chunk
+  for (int step = 0; step < total; ++step) {
+    const int kc = chunk_of(step), sub = step % LT;
+    if (sub == 0) {
+      const double g = chunk_g[kc];
+      double m_prev, m_k;
+      if (backward) {
+        m_prev = chunk_m[kc];
+        m_k = chunk_m[kc + 1];
+      } else {
+        m_prev = m_run;
+        m_k = fmax(g + m_run, chunk_amax[kc]);
+        if (lead_m && tid == 0) chunk_m[kc] = m_run;
+        m_run = m_k;
+      }
+      decay = expf(static_cast<float>(g + m_prev - m_k));
+      for (int r = tid; r < p.L; r += kThreads) {
+        const int64_t t = static_cast<int64_t>(kc) * p.L + r;
+        float s = 0.f, ns = 0.f;
+        if (t < p.S) {
+          if (backward) {
+            const float u = expf(static_cast<float>(m_prev - fmax(m_prev, gcm[t]))) * p.scale;
+            s = u / (fabsf(p.n_out[static_cast<int64_t>(bh) * p.S + t]) + p.eps);
+            ns = u * p.a_buf[bh * Sp + t];
+          } else {
+            s = ns = expf(static_cast<float>(g + gib[t] - m_k));
+          }
+        }
+        scale[r] = s;
+        nscale[r] = ns;
+      }
+      store_tile(acc, states + kc * state_size, p.DHV, kTile, staging, [](int, int, float v) { return v; });
+      acc_foreach(acc, [&](int, int, float& v) { v *= decay; });
+      if (lead_n && tid < 64) {
+        nstates[static_cast<int64_t>(kc) * p.DQK + tid] = nvec[tid];
+        dn_k = nvec[tid];
+        nvec[tid] *= decay;
+      }
+    }
+    if (step + 1 < total) {
+      issue(step + 1);
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    if (backward && sub == 0) {  // D_k; staging still holds dC_k
+      const T* cprev = prev_state + E * (kc & 1);
+      float d = 0.f;
+      for (int idx = tid; idx < kTile * kTile; idx += kThreads) {
+        const int r = idx / kTile, c = idx % kTile;
+        d += to_float(staging[r * Lt::ld + c]) * to_float(cprev[r * Lt::ld + c]);
+      }
+      if (lead_n && tid < 64) d += dn_k * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * kTile + tid];
+      const double sum = block_sum(static_cast<double>(d), red);
+      if (tid == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, sum * decay);
+    }
+    T* Xs = stage + 2 * E * (step & 1);
+    const float* sc = scale + sub * kTile;
+    if (lead_n) {  // n from the unweighted rows
+      const int c = tid % 64, half = tid / 64;
+      const float* nsc = nscale + sub * kTile + 32 * half;
+      float sum = 0.f;
+#pragma unroll 8
+      for (int r = 0; r < 32; ++r) sum += nsc[r] * to_float(Xs[(32 * half + r) * Lt::ld + c]);
+      npart[half * 64 + c] = sum;
+    }
+    BlockMma<T, true, true>::run(acc, Xs, Xs + E, sc);
+    __syncthreads();
+    if (lead_n && tid < 64) nvec[tid] += npart[tid] + npart[64 + tid];
+  }
+
+  float* final_c = backward ? p.dc0 : p.c_last;
+  float* final_n = backward ? p.dn0 : p.n_last;
+  if (final_c) acc_foreach(acc, [&](int r, int c, float& v) { final_c[cbase + static_cast<int64_t>(r) * p.DHV + c] = v; });
+  if (final_n && lead_n && tid < 64) final_n[nbase + tid] = nvec[tid];
+  if (!backward && lead_m && tid == 0) {
+    chunk_m[NC] = m_run;
+    if (p.m_last) p.m_last[bh] = static_cast<float>(m_run);
+  }
+  // <dC0, C0> + <dn0, n0> (a part of dm0)
+  if (backward && p.c0) {
+    double d = 0.0;
+    acc_foreach(acc, [&](int r, int c, float& v) {
+      d += static_cast<double>(v) * p.c0[cbase + static_cast<int64_t>(r) * p.DHV + c];
+    });
+    if (lead_n && tid < 64) d += static_cast<double>(nvec[tid]) * p.n0[nbase + tid];
+    d = block_sum(d, red);
+    if (tid == 0) atomicAdd(p.c0dot + bh, d);
+  }
+}
+
+template <class T>
+void launch_recurrent(const ChunkwiseParams& p, bool backward, cudaStream_t stream) {
+  const size_t smem = recurrent_smem_bytes<T>(backward);
+  cudaFuncSetAttribute(recurrent_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                       static_cast<int>(recurrent_smem_bytes<T>(true)));
+  const int blocks = (p.DQK / kTile) * (p.DHV / kTile) * p.B * p.NH;
+  recurrent_kernel<T><<<blocks, kThreads, smem, stream>>>(p, backward);
+}
+
+}  // namespace xlstm::kernels

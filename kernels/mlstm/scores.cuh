@@ -1,0 +1,234 @@
+// The intra-chunk score matrix of the chunkwise mLSTM (grid: L/64 query blocks * NC chunks * B*NH,
+// 4 warps; the block of query rows i walks the key blocks j up to the diagonal).
+//
+// With M_i = max(m_{k-1}, cm_i) (the row's stabiliser relative to the chunk start) the gated scores
+//   P_ij = s (q_i . k_j) exp(ib_j - M_i)   for j <= i (0 above the diagonal), s = 1/sqrt(DQK),
+// have weights <= 1 (cm_i is the running maximum of ib). P is written in the input dtype for the
+// output kernel (chunk_gemm).
+//
+// Forward: also the denominator. q~_i . n_i = sum_j P_ij + u_i s (q_i . n_{k-1}), u_i = exp(m_{k-1} - M_i);
+// m_i = b_i + M_i; n_out_i = max(|q~.n|, exp(-m_i)) with the sign of q~.n; m_out_i = m_i.
+//
+// Backward, in two passes over the key blocks: the first writes P'_ij = P_ij / den_i (for dV = P'^T dH,
+// den_i = |n_out_i| + eps) and keeps the fp32 tiles q_i.k_j and dh_i.v_j in shared memory; with
+//   r_i = dh_i . N_i / den_i^2,  N_i = sum_j P_ij v_j + u_i s q_i^T C_{k-1}  (the numerator of h_i, its
+//         intra part summed here in fp32, the inter part from chunk_gemm's xdot: using the stored
+//         bf16 h instead would lose the cancellation below to its rounding),
+//   a_i = d(q~.n)_i = -r_i sign(n_out_i) where |q~.n| set the maximum (else 0), dm_i = -eps r_i,
+// the second writes dS_ij = s exp(ib_j - M_i) (dh_i . v_j / den_i + a_i) (the gradient of q_i . k_j)
+// and sums G_ij = dS_ij (q_i . k_j) in fp64: sum_{j<t} G_tj - sum_{i>t} G_it per position t (the
+// intra-chunk part of d b_t; in its reverse cumulative sum over a chunk the pairs inside the range
+// cancel exactly) and sum_{i>=j} G_ij (the intra-chunk part of k_j . dk_j).
+#pragma once
+
+#include <cmath>
+
+#include "mlstm/launch.h"
+#include "mlstm/tile.cuh"
+
+namespace xlstm::kernels {
+
+// Shared memory: 4 stage tiles (the first one also stages the outputs between products), the row
+// arrays, and in the backward 2 fp32 tiles per key block.
+template <class T>
+size_t scores_smem_bytes(int L, bool backward) {
+  const size_t stash = backward ? 2 * static_cast<size_t>(L / kTile) * kTile * kTile * sizeof(float) : 0;
+  return 4 * TileLayout<T>::elems * sizeof(T) + 5 * 64 * sizeof(float) + 5 * 64 * sizeof(double) + stash;
+}
+
+// Dot products of 64 rows (rows >= valid give 0) of two row sets (ldb 0 broadcasts one vector), one
+// warp per 16 rows.
+template <class TA, class TB>
+__device__ __forceinline__ void row_dots(float* out, const TA* a, int64_t lda, const TB* b, int64_t ldb, int D,
+                                         int valid) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  for (int rr = 0; rr < 16; ++rr) {
+    const int r = 16 * warp + rr;
+    float d = 0.f;
+    if (r < valid)
+      for (int c = lane; c < D; c += 32) d += to_float(a[r * lda + c]) * to_float(b[r * ldb + c]);
+    for (int o = 16; o > 0; o /= 2) d += __shfl_xor_sync(0xffffffffu, d, o);
+    if (lane == 0) out[r] = d;
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, bool backward) {
+  constexpr int E = TileLayout<T>::elems;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  T* stage = reinterpret_cast<T*>(smem_raw);
+  T* staging = stage;  // free between products: gemm_tiles and store_tile end with a barrier
+  double* Mrow = reinterpret_cast<double*>(stage + 4 * E);  // fp64 gate values, see params.h
+  double* colib = Mrow + 64;
+  double* rowG = colib + 64;
+  double* colG = rowG + 64;
+  double* colGd = colG + 64;
+  float* den = reinterpret_cast<float*>(colGd + 64);
+  float* arow = den + 64;
+  float* rsum = arow + 64;  // [2][64]
+  float* dots = rsum + 128;
+  float* stash = dots + 64;  // backward: [key block][q.k, dh.v][64 * 64]
+
+  const int tid = threadIdx.x;
+  const int LT = p.L / kTile, NC = p.NC;
+  int x = blockIdx.x;
+  const int qb = x % LT;
+  x /= LT;
+  const int kc = x % NC;
+  const int bh = x / NC;
+  const int64_t c0 = static_cast<int64_t>(kc) * p.L;  // first position of the chunk
+  const int64_t i0 = c0 + qb * kTile;
+  if (i0 >= p.S) return;
+  const int rows = static_cast<int>(p.S - i0 < kTile ? p.S - i0 : kTile);
+  const int64_t Sp = static_cast<int64_t>(NC) * p.L, seq = static_cast<int64_t>(bh) * p.S;
+  const double m_prev = p.chunk_m[static_cast<int64_t>(bh) * (NC + 1) + kc];
+
+  const T* Q = head_ptr<T>(p.q.ptr, p.q.sb, p.q.sh, bh, p.NH);
+  const T* K = head_ptr<T>(p.k.ptr, p.k.sb, p.k.sh, bh, p.NH);
+  const T* V = head_ptr<T>(p.v.ptr, p.v.sb, p.v.sh, bh, p.NH);
+  const T* DH = backward ? head_ptr<T>(p.dh.ptr, p.dh.sb, p.dh.sh, bh, p.NH) : nullptr;
+  T* pout = static_cast<T*>(p.pbuf) + ((static_cast<int64_t>(bh) * NC + kc) * p.L + qb * kTile) * p.L;
+  T* dsout = backward ? static_cast<T*>(p.dsbuf) + ((static_cast<int64_t>(bh) * NC + kc) * p.L + qb * kTile) * p.L
+                      : nullptr;
+
+  if (tid < 64) Mrow[tid] = fmax(m_prev, p.gate_cm[bh * Sp + i0 + tid]);
+  if (backward && tid < 64) den[tid] = tid < rows ? fabsf(p.n_out[seq + i0 + tid]) + p.eps : 1.f;
+  auto weight = [&](int kb, int r, int c) {
+    return kb * kTile + c <= qb * kTile + r ? expf(static_cast<float>(colib[c] - Mrow[r])) * p.scale : 0.f;
+  };
+  auto load_colib = [&](int kb) {
+    __syncthreads();  // the previous key block's colib is no longer read
+    if (tid < 64) colib[tid] = p.gate_ib[bh * Sp + c0 + kb * kTile + tid];
+  };
+  float rowpart[2][2] = {{0.f, 0.f}, {0.f, 0.f}};
+  for (int kb = 0; kb <= qb; ++kb) {
+    const int64_t j0 = c0 + kb * kTile;
+    load_colib(kb);
+    const int krows = static_cast<int>(p.S - j0);
+    Acc s;
+    zero_acc(s);
+    gemm_tiles<T, false, false>(s, TileSrc<T>{Q + i0 * p.q.ss, p.q.ss, kTile, rows, 0},
+                                TileSrc<T>{K + j0 * p.k.ss, p.k.ss, kTile, krows, 0}, 0, p.DQK / kTile, stage);
+    float part[2][2];
+    if (!backward) {
+      acc_foreach(s, [&](int r, int c, float& v) { v *= weight(kb, r, c); });
+      acc_row_sums(s, part, [](int, int, float v) { return v; });
+      store_tile(s, pout + kb * kTile, p.L, kTile, staging, [](int, int, float v) { return v; });
+    } else {
+      Acc dp;
+      zero_acc(dp);
+      gemm_tiles<T, false, false>(dp, TileSrc<T>{DH + i0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
+                                  TileSrc<T>{V + j0 * p.v.ss, p.v.ss, kTile, krows, 0}, 0, p.DHV / kTile, stage);
+      float* sq = stash + 2 * kb * kTile * kTile;
+      float* sd = sq + kTile * kTile;
+      acc_foreach(s, [&](int r, int c, float& v) { sq[r * kTile + c] = v; });
+      acc_foreach(dp, [&](int r, int c, float& v) { sd[r * kTile + c] = v; });
+      acc_row_sums(s, part, [&](int r, int c, float v) { return v * weight(kb, r, c) * sd[r * kTile + c]; });
+      store_tile(s, pout + kb * kTile, p.L, kTile, staging,
+                 [&](int r, int c, float v) { return v * weight(kb, r, c) / den[r]; });
+    }
+    for (int mt = 0; mt < 2; ++mt)
+      for (int h = 0; h < 2; ++h) rowpart[mt][h] += part[mt][h];
+  }
+  // Row sums of the two warp columns: the intra part of q~.n (forward) or of dh . N (backward).
+  if (tid % 4 == 0)
+    for (int mt = 0; mt < 2; ++mt)
+      for (int h = 0; h < 2; ++h) rsum[(tid / 32 % 2) * 64 + acc_row(mt, h)] = rowpart[mt][h];
+
+  if (!backward) {  // denominator: intra row sums + the inter part u_i s (q_i . n_{k-1})
+    const float* nprev = p.n_states + (static_cast<int64_t>(bh) * NC + kc) * p.DQK;
+    row_dots(dots, Q + i0 * p.q.ss, p.q.ss, nprev, 0, p.DQK, rows);  // n broadcast to every row
+    __syncthreads();
+    if (tid < rows) {
+      const float u = expf(static_cast<float>(m_prev - Mrow[tid]));
+      const float qn = rsum[tid] + rsum[64 + tid] + u * p.scale * dots[tid];
+      const float m = static_cast<float>(p.gate_b[bh * Sp + i0 + tid] + Mrow[tid]);
+      p.n_out[seq + i0 + tid] = copysignf(fmaxf(fabsf(qn), expf(-m)), qn);
+      p.m_out[seq + i0 + tid] = m;
+    }
+    return;
+  }
+
+  __syncthreads();
+  if (tid < 64) {
+    float a = 0.f, dm = 0.f;
+    if (tid < rows) {
+      const float u = expf(static_cast<float>(m_prev - Mrow[tid]));
+      const float dhn = rsum[tid] + rsum[64 + tid] + u * p.scale * static_cast<float>(p.xdot[bh * Sp + i0 + tid]);
+      const float nv = p.n_out[seq + i0 + tid];
+      const float r = dhn / (den[tid] * den[tid]);
+      a = fabsf(nv) > expf(-p.m_out[seq + i0 + tid]) ? (nv < 0.f ? r : -r) : 0.f;  // -r sign(q~.n)
+      dm = -p.eps * r;
+    }
+    arow[tid] = a;
+    rowG[tid] = 0.0;
+    p.a_buf[bh * Sp + i0 + tid] = a;
+    p.dm_buf[bh * Sp + i0 + tid] = dm;
+  }
+  const int warp = tid / 32, lane = tid % 32;
+  for (int kb = 0; kb <= qb; ++kb) {
+    load_colib(kb);
+    if (tid < 64) colG[tid] = colGd[tid] = 0.0;
+    __syncthreads();
+    const float* sq = stash + 2 * kb * kTile * kTile;
+    const float* sd = sq + kTile * kTile;
+    Acc ds;
+    acc_foreach(ds, [&](int r, int c, float& v) { v = weight(kb, r, c) * (sd[r * kTile + c] / den[r] + arow[r]); });
+    // fp64 sums of G = dS (q.k): rows (off the diagonal), columns (off and on the diagonal)
+    const bool diag = kb == qb;
+    double colpart[4][2] = {}, colpart_d[4][2] = {};
+#pragma unroll
+    for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int r = acc_row(mt, h);
+        double rp = 0.0;
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int c = 32 * (warp % 2) + 8 * nt + 2 * (lane % 4) + e;
+            const double G = static_cast<double>(ds[mt][nt][2 * h + e]) * sq[r * kTile + c];
+            const double off = diag && c == r ? 0.0 : G;
+            rp += off;
+            colpart[nt][e] += off;
+            colpart_d[nt][e] += G;
+          }
+        rp += __shfl_xor_sync(0xffffffffu, rp, 1);
+        rp += __shfl_xor_sync(0xffffffffu, rp, 2);
+        if (lane % 4 == 0) atomicAdd(rowG + r, rp);
+      }
+#pragma unroll
+    for (int nt = 0; nt < 4; ++nt)
+      for (int e = 0; e < 2; ++e) {
+        double x = colpart[nt][e], y = colpart_d[nt][e];
+        for (int o = 4; o < 32; o *= 2) {
+          x += __shfl_xor_sync(0xffffffffu, x, o);
+          y += __shfl_xor_sync(0xffffffffu, y, o);
+        }
+        if (lane < 4) {
+          const int c = 32 * (warp % 2) + 8 * nt + 2 * lane + e;
+          atomicAdd(colG + c, -x);
+          atomicAdd(colGd + c, y);
+        }
+      }
+    store_tile(ds, dsout + kb * kTile, p.L, kTile, staging, [](int, int, float v) { return v; });
+    const int64_t j = c0 + kb * kTile + tid;
+    if (tid < 64 && j < p.S) {
+      atomicAdd(p.rowdot + bh * Sp + j, colG[tid]);
+      atomicAdd(p.kdk + bh * Sp + j, colGd[tid]);
+    }
+  }
+  __syncthreads();
+  if (tid < rows) atomicAdd(p.rowdot + bh * Sp + i0 + tid, rowG[tid]);
+}
+
+template <class T>
+void launch_scores(const ChunkwiseParams& p, bool backward, cudaStream_t stream) {
+  const size_t smem = scores_smem_bytes<T>(p.L, backward);
+  cudaFuncSetAttribute(scores_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const int blocks = (p.L / kTile) * p.NC * p.B * p.NH;
+  scores_kernel<T><<<blocks, kThreads, smem, stream>>>(p, backward);
+}
+
+}  // namespace xlstm::kernels

@@ -1,0 +1,289 @@
+// CUDA kernels of the mLSTM ops: checks the arguments, decides whether the kernels cover them (else
+// the ATen reference runs, with a one-time warning), allocates outputs and scratch, and fills the plain
+// parameter structs of kernels/mlstm/params.h.
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <torch/library.h>
+
+#include <cmath>
+#include <string>
+
+#include "mlstm/launch.h"
+#include "ops/mlstm_checks.h"
+#include "ops/mlstm_reference.h"
+
+namespace xlstm::ops::detail {
+namespace {
+
+namespace K = xlstm::kernels;
+
+bool head_dim_ok(int64_t d) { return d % 64 == 0 && d >= 64 && d <= 1024; }
+
+// Empty when the kernels cover these inputs, else why not.
+std::string unsupported(const torch::Tensor& q, const torch::Tensor& v) {
+  const auto dt = q.scalar_type();
+  if (dt != torch::kFloat32 && dt != torch::kFloat16 && dt != torch::kBFloat16)
+    return std::string("dtype ") + c10::toString(dt);
+  const int64_t dk = q.size(-1), dv = v.size(-1);
+  if (!head_dim_ok(dk) || !head_dim_ok(dv))
+    return "head dims " + std::to_string(dk) + "/" + std::to_string(dv) + " (need multiples of 64 in [64, 1024])";
+  const auto* prop = at::cuda::getDeviceProperties(q.device().index());
+  if (prop->major < 8)
+    return "compute capability " + std::to_string(prop->major) + "." + std::to_string(prop->minor) + " (< 8.0)";
+  return {};
+}
+
+bool use_kernels(const char* op, const torch::Tensor& q, const torch::Tensor& v) {
+  const std::string why = unsupported(q, v);
+  if (why.empty()) return true;
+  TORCH_WARN_ONCE("xlstm: no CUDA mLSTM kernel for ", why, " (first seen in ", op,
+                  "); using the ATen implementation");
+  return false;
+}
+
+K::DType kernel_dtype(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+    case torch::kFloat16: return K::DType::f16;
+    case torch::kBFloat16: return K::DType::bf16;
+    default: return K::DType::f32;
+  }
+}
+
+// A (B, NH, S, D) tensor whose rows start at 16-byte boundaries (as the kernels' vector loads need),
+// copied to a contiguous one when its strides or address do not allow that.
+torch::Tensor rows_aligned(const torch::Tensor& t) {
+  const int64_t vec = 16 / t.element_size();
+  const bool ok = t.stride(3) == 1 && t.stride(0) % vec == 0 && t.stride(1) % vec == 0 && t.stride(2) % vec == 0 &&
+                  reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+  return ok ? t : t.contiguous();
+}
+
+K::SeqTensor seq(const torch::Tensor& t) { return {t.data_ptr(), t.stride(0), t.stride(1), t.stride(2)}; }
+
+const float* fptr(const OptTensor& t) { return t && t->defined() ? t->data_ptr<float>() : nullptr; }
+OptTensor contiguous(const OptTensor& t) { return t && t->defined() ? OptTensor(t->contiguous()) : std::nullopt; }
+
+// The dtype the chunkwise kernels compute in: fp16 runs as bf16 (scaled intermediates such as dS or the
+// gradient states leave the fp16 range), with one rounding of the inputs to bf16.
+torch::Tensor chunkwise_input(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kFloat16 ? t.to(torch::kBFloat16) : t;
+}
+
+// A scratch buffer of n elements kept alive by `keep` until the kernels are queued.
+void* scratch(std::vector<torch::Tensor>& keep, int64_t n, const torch::TensorOptions& options) {
+  keep.push_back(torch::empty({n}, options));
+  return keep.back().data_ptr();
+}
+
+// The chunk length of the kernels: chunk_size when they support it, else 128.
+int kernel_chunk(int64_t chunk_size) {
+  return chunk_size % 64 == 0 && chunk_size >= 64 && chunk_size <= K::kMaxChunk ? static_cast<int>(chunk_size) : 128;
+}
+
+// The fields both parameter structs have.
+template <class P>
+void set_common(P& p, const torch::Tensor& q, int64_t dqk, int64_t dhv, double eps) {
+  p.dtype = kernel_dtype(q);
+  p.B = static_cast<int>(q.size(0));
+  p.NH = static_cast<int>(q.size(1));
+  p.DQK = static_cast<int>(dqk);
+  p.DHV = static_cast<int>(dhv);
+  p.eps = static_cast<float>(eps);
+  p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dqk)));
+}
+
+// Dimensions, inputs and the forward's scratch buffers (kept alive by `keep`).
+K::ChunkwiseParams chunkwise_params(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                    const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
+                                    int64_t chunk_size, double eps, std::vector<torch::Tensor>& keep) {
+  K::ChunkwiseParams p;
+  set_common(p, q, q.size(3), v.size(3), eps);
+  p.S = static_cast<int>(q.size(2));
+  p.L = kernel_chunk(chunk_size);
+  p.NC = (p.S + p.L - 1) / p.L;
+  for (const auto& t : {rows_aligned(q), rows_aligned(k), rows_aligned(v), igate.contiguous(), fgate.contiguous()})
+    keep.push_back(t);
+  p.q = seq(keep[0]);
+  p.k = seq(keep[1]);
+  p.v = seq(keep[2]);
+  p.igate = keep[3].data_ptr<float>();
+  p.fgate = keep[4].data_ptr<float>();
+  if (state.defined()) {
+    for (const auto& t : {state.C.contiguous(), state.n.contiguous(), state.m.contiguous()}) keep.push_back(t);
+    p.c0 = keep[5].data_ptr<float>();
+    p.n0 = keep[6].data_ptr<float>();
+    p.m0 = keep[7].data_ptr<float>();
+  }
+  const auto sizes = K::chunkwise_scratch(p);
+  const auto f32 = q.options().dtype(torch::kFloat32), f64 = q.options().dtype(torch::kFloat64);
+  p.gate_b = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.gate_ib = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.gate_cm = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.chunk_g = static_cast<double*>(scratch(keep, sizes.chunks, f64));
+  p.chunk_amax = static_cast<double*>(scratch(keep, sizes.chunks, f64));
+  p.chunk_m = static_cast<double*>(scratch(keep, sizes.chunk_m, f64));
+  p.states = scratch(keep, sizes.states, q.options());
+  p.n_states = static_cast<float*>(scratch(keep, sizes.n_states, f32));
+  p.pbuf = scratch(keep, sizes.scores, q.options());
+  return p;
+}
+
+FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                        const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return reference_chunkwise_fw(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  const c10::cuda::CUDAGuard guard(q.device());
+  std::vector<torch::Tensor> keep;
+  const auto qc = chunkwise_input(q);
+  K::ChunkwiseParams p =
+      chunkwise_params(qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep);
+  const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
+  const auto f32 = q.options().dtype(torch::kFloat32);
+  auto h = torch::empty({B, NH, S, DV}, qc.options());
+  auto n_out = torch::empty({B, NH, S}, f32), m_out = torch::empty({B, NH, S}, f32);
+  auto c_last = torch::empty({B, NH, DK, DV}, f32), n_last = torch::empty({B, NH, DK}, f32);
+  auto m_last = torch::empty({B, NH, 1}, f32);
+  p.h = seq(h);
+  p.n_out = n_out.data_ptr<float>();
+  p.m_out = m_out.data_ptr<float>();
+  p.c_last = c_last.data_ptr<float>();
+  p.n_last = n_last.data_ptr<float>();
+  p.m_last = m_last.data_ptr<float>();
+  C10_CUDA_CHECK(K::mlstm_chunkwise_fw_cuda(p, at::cuda::getCurrentCUDAStream()));
+  return {h.to(q.scalar_type()), n_out, m_out, c_last, n_last, m_last};
+}
+
+BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                        const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                        const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                        const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
+                        const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
+  const mLSTMState state =
+      checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_bw", q, v))
+    return reference_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out,
+                                  chunk_size, eps);
+  const c10::cuda::CUDAGuard guard(q.device());
+  std::vector<torch::Tensor> keep;
+  const auto qc = chunkwise_input(q);
+  K::ChunkwiseParams p =
+      chunkwise_params(qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep);
+  const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
+  const auto f32 = q.options().dtype(torch::kFloat32), f64 = q.options().dtype(torch::kFloat64);
+  for (const auto& t : {rows_aligned(chunkwise_input(dh)), n_out.contiguous(), m_out.contiguous()}) keep.push_back(t);
+  const size_t in = keep.size() - 3;
+  p.dh = seq(keep[in]);
+  p.n_out = keep[in + 1].data_ptr<float>();
+  p.m_out = keep[in + 2].data_ptr<float>();
+  const OptTensor dcl = contiguous(dc_last), dnl = contiguous(dn_last), dml = contiguous(dm_last);
+  p.dc_last = fptr(dcl);
+  p.dn_last = fptr(dnl);
+  p.dm_last = fptr(dml);
+
+  auto dq = torch::empty({B, NH, S, DK}, qc.options()), dk = torch::empty({B, NH, S, DK}, qc.options());
+  auto dv = torch::empty({B, NH, S, DV}, qc.options());
+  auto di = torch::empty({B, NH, S}, f32), df = torch::empty({B, NH, S}, f32);
+  torch::Tensor dc0, dn0, dm0;
+  if (state.defined()) {
+    dc0 = torch::empty({B, NH, DK, DV}, f32);
+    dn0 = torch::empty({B, NH, DK}, f32);
+    dm0 = torch::empty({B, NH, 1}, f32);
+    p.dc0 = dc0.data_ptr<float>();
+    p.dn0 = dn0.data_ptr<float>();
+    p.dm0 = dm0.data_ptr<float>();
+  }
+  p.dq = seq(dq);
+  p.dk = seq(dk);
+  p.dv = seq(dv);
+  p.di = di.data_ptr<float>();
+  p.df = df.data_ptr<float>();
+  const auto sizes = K::chunkwise_scratch(p);
+  p.dstates = scratch(keep, sizes.states, qc.options());
+  p.dn_states = static_cast<float*>(scratch(keep, sizes.n_states, f32));
+  p.dsbuf = scratch(keep, sizes.scores, qc.options());
+  p.a_buf = static_cast<float*>(scratch(keep, sizes.positions, f32));
+  p.dm_buf = static_cast<float*>(scratch(keep, sizes.positions, f32));
+  p.xdot = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.rowdot = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.kst = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.kdk = static_cast<double*>(scratch(keep, sizes.positions, f64));
+  p.dchunk = static_cast<double*>(scratch(keep, sizes.chunks, f64));
+  p.c0dot = static_cast<double*>(scratch(keep, B * NH, f64));
+  C10_CUDA_CHECK(K::mlstm_chunkwise_bw_cuda(p, at::cuda::getCurrentCUDAStream()));
+  const auto dt = q.scalar_type();
+  return {dq.to(dt), dk.to(dt), dv.to(dt), di, df, dc0, dn0, dm0};
+}
+
+// The step kernel streams C as float4: contiguous and 16-byte aligned.
+bool float4_ready(const torch::Tensor& c) {
+  return c.is_contiguous() && reinterpret_cast<uintptr_t>(c.data_ptr()) % 16 == 0;
+}
+
+// Runs the step kernel writing into c_new, n_new, m_new (c_new may be c).
+torch::Tensor step_into(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
+                        const torch::Tensor& n, const torch::Tensor& m, double eps, torch::Tensor& c_new,
+                        torch::Tensor& n_new, torch::Tensor& m_new) {
+  K::StepParams p;
+  set_common(p, q, q.size(2), v.size(2), eps);
+  const auto qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
+  const auto ic = igate.contiguous(), fc = fgate.contiguous(), nc = n.contiguous(), mc = m.contiguous();
+  p.q = qc.data_ptr();
+  p.k = kc.data_ptr();
+  p.v = vc.data_ptr();
+  p.igate = ic.data_ptr<float>();
+  p.fgate = fc.data_ptr<float>();
+  p.c = c.data_ptr<float>();
+  p.n = nc.data_ptr<float>();
+  p.m = mc.data_ptr<float>();
+  auto h = torch::empty({p.B, p.NH, p.DHV}, q.options());
+  p.h = h.data_ptr();
+  p.c_new = c_new.data_ptr<float>();
+  p.n_new = n_new.data_ptr<float>();
+  p.m_new = m_new.data_ptr<float>();
+  C10_CUDA_CHECK(K::mlstm_step_cuda(p, at::cuda::getCurrentCUDAStream()));
+  return h;
+}
+
+StepOut step_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
+                  const torch::Tensor& fgate, const torch::Tensor& c, const torch::Tensor& n, const torch::Tensor& m,
+                  double eps) {
+  const char* op = "xlstm::mlstm_step";
+  check_step_args(op, q, k, v, igate, fgate, c, n, m, eps);
+  if (!use_kernels(op, q, v)) return reference_step(q, k, v, igate, fgate, c, n, m, eps);
+  const c10::cuda::CUDAGuard guard(q.device());
+  const auto cc = float4_ready(c) ? c : c.clone(at::MemoryFormat::Contiguous);
+  auto c_new = torch::empty_like(cc), n_new = torch::empty_like(n, at::MemoryFormat::Contiguous);
+  auto m_new = torch::empty_like(m, at::MemoryFormat::Contiguous);
+  auto h = step_into(q, k, v, igate, fgate, cc, n, m, eps, c_new, n_new, m_new);
+  return {h, c_new, n_new, m_new};
+}
+
+torch::Tensor step_inplace_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c,
+                                torch::Tensor& n, torch::Tensor& m, double eps) {
+  const char* op = "xlstm::mlstm_step_";
+  check_step_args(op, q, k, v, igate, fgate, c, n, m, eps);
+  if (!use_kernels(op, q, v) || !float4_ready(c)) return reference_step_(q, k, v, igate, fgate, c, n, m, eps);
+  const c10::cuda::CUDAGuard guard(q.device());
+  // C is updated in place (each element is read and written by one thread); n and m are read by every
+  // block of a head, so the new ones go to fresh buffers first.
+  auto n_new = torch::empty_like(n, at::MemoryFormat::Contiguous), m_new = torch::empty_like(m, at::MemoryFormat::Contiguous);
+  auto h = step_into(q, k, v, igate, fgate, c, n, m, eps, c, n_new, m_new);
+  n.copy_(n_new);
+  m.copy_(m_new);
+  return h;
+}
+
+}  // namespace
+}  // namespace xlstm::ops::detail
+
+TORCH_LIBRARY_IMPL(xlstm, CUDA, m) {
+  namespace d = xlstm::ops::detail;
+  m.impl("mlstm_chunkwise_fw", &d::chunkwise_fw_cuda);
+  m.impl("mlstm_chunkwise_bw", &d::chunkwise_bw_cuda);
+  m.impl("mlstm_step", &d::step_cuda);
+  m.impl("mlstm_step_", &d::step_inplace_cuda);
+}

@@ -1,0 +1,38 @@
+// The ATen implementations of the mLSTM ops: the CPU kernels, and the CUDA kernels' fallback for
+// shapes, dtypes and GPUs they do not cover. Arguments as in include/xlstm/ops.h.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <optional>
+#include <tuple>
+
+namespace xlstm::ops::detail {
+
+using OptTensor = std::optional<torch::Tensor>;
+using FwOut = std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor>;
+using BwOut = std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor,
+                         torch::Tensor, torch::Tensor>;
+using StepOut = std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor>;
+
+FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                             const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps);
+
+// Gradients of reference_chunkwise_fw by autograd through the ATen formulation (n_out and m_out of
+// the forward are checked, not needed).
+BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                             const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                             const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
+                             const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps);
+
+StepOut reference_step(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                       const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
+                       const torch::Tensor& n, const torch::Tensor& m, double eps);
+
+torch::Tensor reference_step_(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c,
+                              torch::Tensor& n, torch::Tensor& m, double eps);
+
+}  // namespace xlstm::ops::detail

@@ -1,0 +1,94 @@
+// C++ entry points of the `xlstm::` ops (include/xlstm/ops.h): typed dispatcher calls, and the
+// mLSTMState-shaped wrappers the model layers use.
+#include "xlstm/ops.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <limits>
+
+namespace xlstm::ops {
+namespace {
+
+template <class Signature>
+c10::TypedOperatorHandle<Signature> op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+
+using T = torch::Tensor;
+using O = OptTensor;
+
+}  // namespace
+
+std::tuple<T, T, T, T, T, T> mlstm_chunkwise_fw(const T& q, const T& k, const T& v, const T& igate, const T& fgate,
+                                                const O& c0, const O& n0, const O& m0, int64_t chunk_size,
+                                                double eps) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T, T, T>(const T&, const T&, const T&, const T&, const T&, const O&, const O&, const O&,
+                                      int64_t, double)>("xlstm::mlstm_chunkwise_fw");
+  return handle.call(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+}
+
+std::tuple<T, T, T, T, T, T, T, T> mlstm_chunkwise_bw(const T& dh, const O& dc_last, const O& dn_last,
+                                                      const O& dm_last, const T& q, const T& k, const T& v,
+                                                      const T& igate, const T& fgate, const O& c0, const O& n0,
+                                                      const O& m0, const T& n_out, const T& m_out,
+                                                      int64_t chunk_size, double eps) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T, T, T, T, T>(const T&, const O&, const O&, const O&, const T&, const T&, const T&,
+                                            const T&, const T&, const O&, const O&, const O&, const T&, const T&,
+                                            int64_t, double)>("xlstm::mlstm_chunkwise_bw");
+  return handle.call(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size,
+                     eps);
+}
+
+std::tuple<T, T, T, T> mlstm_step(const T& q, const T& k, const T& v, const T& igate, const T& fgate, const T& c,
+                                  const T& n, const T& m, double eps) {
+  static const auto handle = op<std::tuple<T, T, T, T>(const T&, const T&, const T&, const T&, const T&, const T&,
+                                                       const T&, const T&, double)>("xlstm::mlstm_step");
+  return handle.call(q, k, v, igate, fgate, c, n, m, eps);
+}
+
+T mlstm_step_(const T& q, const T& k, const T& v, const T& igate, const T& fgate, T& c, T& n, T& m, double eps) {
+  static const auto handle =
+      op<T(const T&, const T&, const T&, const T&, const T&, T&, T&, T&, double)>("xlstm::mlstm_step_");
+  return handle.call(q, k, v, igate, fgate, c, n, m, eps);
+}
+
+std::tuple<T, mLSTMState> mlstm_chunkwise(const T& q, const T& k, const T& v, const T& igate, const T& fgate,
+                                          const mLSTMState& state, int64_t chunk_size, double eps) {
+  const auto dt = q.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  auto cast = [&](const T& t) { return O(t.to(dt)); };
+  const bool s = state.defined();
+  auto [h, n_out, m_out, c_last, n_last, m_last] =
+      mlstm_chunkwise_fw(q, k, v, igate.to(dt), fgate.to(dt), s ? cast(state.C) : std::nullopt,
+                         s ? cast(state.n) : std::nullopt, s ? cast(state.m) : std::nullopt, chunk_size, eps);
+  return {h, mLSTMState{c_last, n_last, m_last}};
+}
+
+std::optional<std::tuple<T, mLSTMState>> mlstm_on_device(const T& q, const T& k, const T& v, const T& igate,
+                                                         const T& fgate, const mLSTMState& state, int64_t chunk_size,
+                                                         double eps, bool step) {
+  if (!XLSTM_WITH_CUDA || !q.is_cuda()) return std::nullopt;
+  const bool grad = torch::GradMode::is_enabled() &&
+                    (q.requires_grad() || k.requires_grad() || v.requires_grad() || igate.requires_grad() ||
+                     fgate.requires_grad() || (state.defined() && state.C.requires_grad()));
+  if (!step || grad) return ops::mlstm_chunkwise(q, k, v, igate, fgate, state, chunk_size, eps);
+  auto [h, next] =
+      ops::mlstm_step(q.squeeze(2), k.squeeze(2), v.squeeze(2), igate.squeeze(2), fgate.squeeze(2), state, eps);
+  return std::make_tuple(h.unsqueeze(2), next);
+}
+
+std::tuple<T, mLSTMState> mlstm_step(const T& q, const T& k, const T& v, const T& igate, const T& fgate,
+                                     const mLSTMState& state, double eps) {
+  const auto dt = q.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  const int64_t B = q.size(0), NH = q.size(1), DK = q.size(2), DV = v.size(-1);
+  const auto opts = q.options().dtype(dt);
+  const mLSTMState st = state.defined()
+                            ? mLSTMState{state.C.to(dt), state.n.to(dt), state.m.to(dt)}
+                            : mLSTMState{torch::zeros({B, NH, DK, DV}, opts), torch::zeros({B, NH, DK}, opts),
+                                         torch::full({B, NH, 1}, -std::numeric_limits<double>::infinity(), opts)};
+  auto [h, c, n, m] = mlstm_step(q, k, v, igate.to(dt), fgate.to(dt), st.C, st.n, st.m, eps);
+  return {h, mLSTMState{c, n, m}};
+}
+
+}  // namespace xlstm::ops

@@ -1,0 +1,32 @@
+// Registers the `xlstm::` op schemas (documented in include/xlstm/ops.h) and their CPU kernels (the
+// ATen reference). The CUDA kernels are registered in mlstm_cuda.cu.cpp, the autograd kernel in
+// mlstm_autograd.cpp.
+#include <torch/library.h>
+
+#include "ops/mlstm_reference.h"
+
+TORCH_LIBRARY(xlstm, m) {
+  m.def(
+      "mlstm_chunkwise_fw(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor? c0, Tensor? n0, "
+      "Tensor? m0, int chunk_size, float eps) -> (Tensor h, Tensor n_out, Tensor m_out, Tensor c_last, "
+      "Tensor n_last, Tensor m_last)");
+  m.def(
+      "mlstm_chunkwise_bw(Tensor dh, Tensor? dc_last, Tensor? dn_last, Tensor? dm_last, Tensor q, Tensor k, "
+      "Tensor v, Tensor igate, Tensor fgate, Tensor? c0, Tensor? n0, Tensor? m0, Tensor n_out, "
+      "Tensor m_out, int chunk_size, float eps) -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, "
+      "Tensor dfgate, Tensor dc0, Tensor dn0, Tensor dm0)");
+  m.def(
+      "mlstm_step(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor c, Tensor n, Tensor m, "
+      "float eps) -> (Tensor h, Tensor c_new, Tensor n_new, Tensor m_new)");
+  m.def(
+      "mlstm_step_(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor(a!) c, Tensor(b!) n, "
+      "Tensor(c!) m, float eps) -> Tensor h");
+}
+
+TORCH_LIBRARY_IMPL(xlstm, CPU, m) {
+  namespace d = xlstm::ops::detail;
+  m.impl("mlstm_chunkwise_fw", &d::reference_chunkwise_fw);
+  m.impl("mlstm_chunkwise_bw", &d::reference_chunkwise_bw);
+  m.impl("mlstm_step", &d::reference_step);
+  m.impl("mlstm_step_", &d::reference_step_);
+}
