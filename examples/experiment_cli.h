@@ -20,11 +20,9 @@
 
 #include <xlstm/train/experiment.h>
 
-namespace xlstm_examples {
+#include "program_args.h"
 
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
+namespace xlstm_examples {
 
 // `check` rejects configs the program does not run (a ConfigError naming the key).
 template <class Kwargs>
@@ -33,21 +31,13 @@ int experiment_main(int argc, char** argv, const std::string& program,
   const std::string usage = "usage: " + program +
                             " CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N]"
                             " [--no-progress] [--check]\n";
-  try {
+  return exit_status_of(usage, [&] {
     std::string config_path;
     std::vector<std::string> overrides;
     xlstm::train::RunOptions options;
     bool check_only = false;
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      const auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw UsageError(arg + " needs a value");
-        return argv[++i];
-      };
-      if (arg == "-h" || arg == "--help") {
-        std::cout << usage;
-        return 0;
-      } else if (arg == "--set") {
+    for_each_arg(argc, argv, usage, [&](const std::string& arg, const std::function<std::string()>& value) {
+      if (arg == "--set") {
         overrides.push_back(value());
       } else if (arg == "--out") {
         options.output_dir = value();
@@ -58,15 +48,7 @@ int experiment_main(int argc, char** argv, const std::string& program,
       } else if (arg == "--check") {
         check_only = true;
       } else if (arg == "--threads") {
-        const std::string text = value();
-        size_t used = 0;
-        int threads = 0;
-        try {
-          threads = std::stoi(text, &used);
-        } catch (const std::logic_error&) {
-        }
-        if (used != text.size() || threads < 1) throw UsageError("--threads: " + text + " is not a positive integer");
-        torch::set_num_threads(threads);
+        torch::set_num_threads(static_cast<int>(parse_int(arg, value(), 1)));
       } else if (!arg.empty() && arg[0] == '-') {
         throw UsageError("unknown option " + arg);
       } else if (config_path.empty()) {
@@ -74,7 +56,7 @@ int experiment_main(int argc, char** argv, const std::string& program,
       } else {
         throw UsageError("more than one config file: " + config_path + ", " + arg);
       }
-    }
+    });
     if (config_path.empty()) throw UsageError("no config file given");
 
     const auto config = xlstm::from_yaml_file<xlstm::train::ExperimentConfig<Kwargs>>(config_path, overrides);
@@ -87,24 +69,11 @@ int experiment_main(int argc, char** argv, const std::string& program,
       std::cout << xlstm::to_yaml(config);
       return 0;
     }
-    if (options.output_dir.empty()) {
-      const size_t slash = config_path.find_last_of('/');
-      const std::string name = config_path.substr(slash == std::string::npos ? 0 : slash + 1);
-      options.output_dir = "runs/" + name.substr(0, name.rfind('.'));
-    }
+    if (options.output_dir.empty()) options.output_dir = default_output_dir(config_path);
     std::cout << program << " " << config_path << " -> " << options.output_dir << "\n";
     xlstm::train::run_experiment(config, options);
     return 0;
-  } catch (const UsageError& e) {
-    std::cerr << "error: " << e.what() << "\n" << usage;
-    return 2;
-  } catch (const xlstm::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "\nerror: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace xlstm_examples

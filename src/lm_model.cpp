@@ -35,10 +35,10 @@ void xLSTMLMModelImpl::reset_parameters() {
 }
 
 std::tuple<torch::Tensor, xLSTMStackState> xLSTMLMModelImpl::forward(const torch::Tensor& input_ids,
-                                                                     const xLSTMStackState& state) {
+                                                                     const xLSTMStackState& state, bool check_token_ids) {
   TORCH_CHECK(input_ids.dim() == 2, "xLSTMLMModel: input_ids must be (B, S), got ", input_ids.sizes());
   TORCH_CHECK(!input_ids.is_floating_point(), "xLSTMLMModel: input_ids must be integers, got ", input_ids.dtype());
-  if (input_ids.numel() > 0) {
+  if (check_token_ids && input_ids.numel() > 0) {
     const int64_t lo = input_ids.min().item<int64_t>(), hi = input_ids.max().item<int64_t>();
     TORCH_CHECK(lo >= 0 && hi < config.vocab_size, "xLSTMLMModel: token ids must lie in [0, ", config.vocab_size,
                 "), got ids in [", lo, ", ", hi, "]");
@@ -49,10 +49,10 @@ std::tuple<torch::Tensor, xLSTMStackState> xLSTMLMModelImpl::forward(const torch
 }
 
 std::tuple<torch::Tensor, xLSTMStackState> xLSTMLMModelImpl::step(const torch::Tensor& input_ids,
-                                                                  const xLSTMStackState& state) {
+                                                                  const xLSTMStackState& state, bool check_token_ids) {
   TORCH_CHECK(input_ids.dim() == 2 && input_ids.size(1) == 1, "xLSTMLMModel::step: input_ids must be (B, 1), got ",
               input_ids.sizes());
-  return forward(input_ids, state);
+  return forward(input_ids, state, check_token_ids);
 }
 
 ParamGroups weight_decay_param_groups(const torch::nn::Module& model, bool weight_decay_on_embedding) {

@@ -26,6 +26,8 @@
 #include <xlstm/config.h>
 #include <xlstm/lm_model.h>
 
+#include "program_args.h"
+
 namespace {
 
 constexpr const char* kUsage =
@@ -40,22 +42,8 @@ struct Args {
 };
 
 // A usage error: reported as one line, exit status 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-int64_t parse_int(const std::string& flag, const std::string& value, int64_t min) {
-  std::size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != value.size()) throw UsageError(flag + " expects an integer, got '" + value + "'");
-  if (v < min) throw UsageError(flag + " must be >= " + std::to_string(min) + ", got " + value);
-  return v;
-}
+using xlstm_examples::parse_int;
+using xlstm_examples::UsageError;
 
 Args parse_args(int argc, char** argv) {
   Args a;

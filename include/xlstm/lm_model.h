@@ -27,9 +27,13 @@ class xLSTMLMModelImpl : public torch::nn::Module {
  public:
   explicit xLSTMLMModelImpl(const xLSTMLMModelConfig& config);  // config after post_init()
 
-  // input_ids (B, S) int64 -> logits (B, S, V). Ids outside [0, vocab_size) are an error.
-  std::tuple<torch::Tensor, xLSTMStackState> forward(const torch::Tensor& input_ids, const xLSTMStackState& state = {});
-  std::tuple<torch::Tensor, xLSTMStackState> step(const torch::Tensor& input_ids, const xLSTMStackState& state = {});
+  // input_ids (B, S) int64 -> logits (B, S, V). Ids outside [0, vocab_size) are an error, checked on the
+  // host unless check_token_ids is false (no device-to-host read: for ids known to be valid, such as
+  // generated ones, and for CUDA graph capture).
+  std::tuple<torch::Tensor, xLSTMStackState> forward(const torch::Tensor& input_ids, const xLSTMStackState& state = {},
+                                                     bool check_token_ids = true);
+  std::tuple<torch::Tensor, xLSTMStackState> step(const torch::Tensor& input_ids, const xLSTMStackState& state = {},
+                                                  bool check_token_ids = true);
   // The reference's reset_parameters(): blocks, then small_init of the embedding (and of the head if untied).
   void reset_parameters();
 

@@ -11,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include <array>
+#include <utility>
 #include <vector>
 
 namespace xlstm {
@@ -38,5 +40,12 @@ struct xLSTMBlockState {
 
 // State of an xLSTMBlockStack / xLSTMLMModel: one entry per block (empty vector = zeros everywhere).
 using xLSTMStackState = std::vector<xLSTMBlockState>;
+
+// Every tensor of a block state with its batch dimension (the sLSTM cell state (4, B, E) has it at 1),
+// for code that treats them alike (stacking batches, static buffers for CUDA graphs).
+inline std::array<std::pair<torch::Tensor*, int64_t>, 6> state_tensors(xLSTMBlockState& s) {
+  return {{{&s.mlstm.conv, 0}, {&s.mlstm.cell.C, 0}, {&s.mlstm.cell.n, 0}, {&s.mlstm.cell.m, 0}, {&s.slstm.conv, 0},
+           {&s.slstm.slstm, 1}}};
+}
 
 }  // namespace xlstm

@@ -18,6 +18,7 @@
 #include "xlstm/large/model.h"
 #include "xlstm/large/pretrained.h"
 #include "xlstm/large/weight_mode.h"
+#include "xlstm/lm_generate.h"
 #include "xlstm/lm_model.h"
 #include "xlstm/mlstm/backends.h"
 #include "xlstm/mlstm/layer.h"
@@ -25,3 +26,4 @@
 #include "xlstm/state.h"
 #include "xlstm/tokenizer/tokenizer.h"
 #include "xlstm/train/experiment.h"
+#include "xlstm/train/lm_training.h"

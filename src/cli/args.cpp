@@ -25,7 +25,7 @@ Args::Args(int argc, const char* const* argv, int first, const std::vector<FlagS
     for (const FlagSpec& s : specs)
       if (s.name == name) spec = &s;
     if (!spec) throw UsageError("unknown flag --" + name);
-    if (values_.count(name)) throw UsageError("--" + name + " is given twice");
+    if (values_.count(name) && !spec->repeatable) throw UsageError("--" + name + " is given twice");
     if (!spec->takes_value) {
       if (inline_value) throw UsageError("--" + name + " takes no value");
       value = "true";
@@ -34,6 +34,7 @@ Args::Args(int argc, const char* const* argv, int first, const std::vector<FlagS
       value = argv[++i];
     }
     values_[name] = value;
+    repeated_[name].push_back(value);
   }
 }
 
@@ -45,6 +46,11 @@ std::string Args::get(const std::string& name) const {
 
 std::string Args::get_or(const std::string& name, const std::string& fallback) const {
   return has(name) ? get(name) : fallback;
+}
+
+std::vector<std::string> Args::get_all(const std::string& name) const {
+  const auto it = repeated_.find(name);
+  return it == repeated_.end() ? std::vector<std::string>{} : it->second;
 }
 
 double Args::get_double(const std::string& name, double fallback) const {

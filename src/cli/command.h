@@ -1,5 +1,5 @@
 // A subcommand of the xlstm tool: its name, help text, flags and entry point. Each subcommand lives in
-// a file of its own and is listed once in main.cpp (train and generate are added the same way).
+// a file of its own and is listed once in main.cpp.
 #pragma once
 
 #include <string>
@@ -22,5 +22,7 @@ Command detokenize_command();
 Command prepare_data_command();
 Command info_command();
 Command convert_command();
+Command train_command();
+Command generate_command();
 
 }  // namespace xlstm::cli

@@ -14,7 +14,8 @@ using xlstm::cli::Command;
 
 std::vector<Command> all_commands() {
   using namespace xlstm::cli;
-  return {tokenize_command(), detokenize_command(), prepare_data_command(), info_command(), convert_command()};
+  return {tokenize_command(), detokenize_command(), prepare_data_command(), info_command(), convert_command(),
+          train_command(),    generate_command()};
 }
 
 void print_overview() {

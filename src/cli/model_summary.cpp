@@ -4,22 +4,17 @@
 #include <torch/torch.h>
 
 #include <cstdio>
-#include <set>
 #include <stdexcept>
 
 #include "xlstm/large/model.h"
 #include "xlstm/lm_model.h"
+#include "xlstm/train/experiment_config.h"
+#include "xlstm/train/trainable.h"
 
 namespace xlstm::cli {
 namespace {
 
-int64_t count_parameters(const torch::nn::Module& module) {
-  std::set<const void*> seen;
-  int64_t n = 0;
-  for (const auto& p : module.parameters())
-    if (seen.insert(p.unsafeGetTensorImpl()).second) n += p.numel();
-  return n;
-}
+using train::parameter_count;
 
 int64_t state_bytes(const torch::Tensor& t) { return t.defined() ? t.numel() * t.element_size() : 0; }
 
@@ -29,14 +24,14 @@ ModelSummary summarize_lm(const xLSTMLMModelConfig& config) {
   model->eval();
   ModelSummary s;
   s.family = "xLSTMLMModel";
-  s.parameters = count_parameters(*model);
+  s.parameters = parameter_count(*model);
   s.embedding = model->token_embedding->weight.numel();
   s.tied = config.tie_weights;
   s.head = s.tied ? 0 : model->lm_head->weight.numel();
   const std::vector<int> map = config.block_map();
   int64_t in_blocks = 0;
   for (size_t i = 0; i < model->xlstm_block_stack->blocks->size(); ++i) {
-    const int64_t n = count_parameters(*model->xlstm_block_stack->blocks[i]);
+    const int64_t n = parameter_count(*model->xlstm_block_stack->blocks[i]);
     s.blocks.push_back({map[i] == 1 ? "sLSTM" : "mLSTM", n});
     in_blocks += n;
   }
@@ -53,12 +48,12 @@ ModelSummary summarize_large(const xLSTMLargeConfig& config) {
   large::xLSTMLarge model(config, torch::TensorOptions().device(torch::kMeta));
   ModelSummary s;
   s.family = "xLSTMLarge";
-  s.parameters = count_parameters(*model);
+  s.parameters = parameter_count(*model);
   s.embedding = model->embedding->weight.numel();
-  s.head = count_parameters(*model->lm_head);
+  s.head = parameter_count(*model->lm_head);
   int64_t in_blocks = 0;
   for (size_t i = 0; i < model->backbone->blocks->size(); ++i) {
-    const int64_t n = count_parameters(*model->backbone->blocks[i]);
+    const int64_t n = parameter_count(*model->backbone->blocks[i]);
     s.blocks.push_back({"mLSTM", n});
     in_blocks += n;
   }
@@ -91,6 +86,15 @@ std::string bytes_text(double bytes) {
 
 ModelConfig read_model_config(const std::string& yaml_path) {
   ModelConfig config;
+  try {
+    config.lm = from_yaml_file<train::LMExperimentConfig>(yaml_path).model;
+    return config;
+  } catch (const ConfigError& e) {
+    // An error inside the sections of an LM config is that file's error; anything else means the file
+    // is laid out otherwise.
+    for (const char* section : {"training", "model", "dataset"})
+      if (e.key_path().rfind(std::string(section) + ".", 0) == 0) throw;
+  }
   try {
     config.lm = from_yaml_file<xLSTMLMModelConfig>(yaml_path);
     return config;

@@ -17,8 +17,8 @@ struct ModelConfig {
   std::optional<xLSTMLargeConfig> large;
 };
 
-// A YAML file holding an xLSTMLMModelConfig or an xLSTMLargeConfig (tried in this order); an error
-// quoting both parse errors when it is neither.
+// A YAML file holding an xLSTMLMModelConfig, the model of an LM config (xlstm train), or an
+// xLSTMLargeConfig; an error quoting the parse errors when it is none of them.
 ModelConfig read_model_config(const std::string& yaml_path);
 
 struct ModelSummary {

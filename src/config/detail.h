@@ -58,6 +58,8 @@ inline std::string join(const std::string& path, const std::string& name) {
   X(xLSTMLargeConfig)            \
   X(data::FormLangDatasetConfig) \
   X(data::MQARDatasetConfig)     \
+  X(data::TokenFilesConfig)      \
   X(train::TrainingConfig)       \
   X(train::FormLangExperimentConfig) \
-  X(train::MQARExperimentConfig)
+  X(train::MQARExperimentConfig) \
+  X(train::LMExperimentConfig)

@@ -26,14 +26,27 @@ torch::Tensor TokenDataset::windows(const std::vector<int64_t>& starts, int64_t 
   return batch;
 }
 
-torch::Tensor TokenDataset::random_batch(uint64_t seed, int64_t step, int64_t batch_size, int64_t seq_len) const {
-  check_sizes(batch_size, seq_len);
+int64_t TokenDataset::random_start(uint64_t seed, int64_t step, int64_t row, int64_t seq_len) const {
+  check_sizes(1, seq_len);
   const uint64_t positions = static_cast<uint64_t>(size() - seq_len);  // starts 0 ... N - T - 1
   const uint64_t step_key = splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(step));
+  return static_cast<int64_t>(splitmix64(step_key + static_cast<uint64_t>(row)) % positions);
+}
+
+torch::Tensor TokenDataset::random_batch(uint64_t seed, int64_t step, int64_t batch_size, int64_t seq_len) const {
+  check_sizes(batch_size, seq_len);
   std::vector<int64_t> starts(batch_size);
-  for (int64_t b = 0; b < batch_size; ++b)
-    starts[b] = static_cast<int64_t>(splitmix64(step_key + static_cast<uint64_t>(b)) % positions);
+  for (int64_t b = 0; b < batch_size; ++b) starts[b] = random_start(seed, step, b, seq_len);
   return windows(starts, seq_len);
+}
+
+std::vector<int64_t> TokenDataset::tokens(int64_t start, int64_t count) const {
+  if (start < 0 || count < 0 || start > size() - count)
+    throw DataError(path() + ": tokens [" + std::to_string(start) + ", " + std::to_string(start + count) +
+                    ") are outside the file's " + std::to_string(size()));
+  std::vector<int64_t> out(count);
+  for (int64_t t = 0; t < count; ++t) out[t] = (*file_)[start + t];
+  return out;
 }
 
 int64_t TokenDataset::num_windows(int64_t seq_len) const { return (size() - 1) / seq_len; }

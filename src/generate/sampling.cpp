@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "xlstm/generate.h"
+#include "xlstm/sampling.h"
 
 namespace xlstm {
 
@@ -32,6 +32,8 @@ void validate_generation_config(const GenerationConfig& config, int64_t vocab_si
   if (!(config.top_p > 0 && config.top_p <= 1)) bad("top_p", show(config.top_p), "must lie in (0, 1]");
   if (!(config.repetition_penalty > 0) || !std::isfinite(config.repetition_penalty))
     bad("repetition_penalty", show(config.repetition_penalty), "must be a positive number (1 = off)");
+  if (config.vocab_limit < 0 || config.vocab_limit > vocab_size)
+    bad("vocab_limit", std::to_string(config.vocab_limit), "is not in [0, " + std::to_string(vocab_size) + "] (0 = no limit)");
   for (int64_t t : config.stop_tokens)
     if (t < 0 || t >= vocab_size)
       bad("stop_tokens", std::to_string(t), "is not a token id in [0, " + std::to_string(vocab_size) + ")");
@@ -40,14 +42,17 @@ void validate_generation_config(const GenerationConfig& config, int64_t vocab_si
 torch::Tensor process_logits(const torch::Tensor& logits, const GenerationConfig& config, const torch::Tensor& seen) {
   TORCH_CHECK(logits.dim() == 2, "process_logits: logits must be (B, V), got ", logits.sizes());
   auto x = logits.to(torch::kFloat32);
+  const double inf = std::numeric_limits<double>::infinity();
+  const int64_t V = x.size(-1);
+  if (config.vocab_limit > 0 && config.vocab_limit < V)
+    x = x.index_fill(-1, torch::arange(config.vocab_limit, V, torch::TensorOptions().dtype(torch::kLong).device(x.device())), -inf);
   if (config.repetition_penalty != 1.0 && seen.defined()) {
     const double p = config.repetition_penalty;
     x = torch::where(seen, torch::where(x > 0, x / p, x * p), x);
   }
   if (!config.do_sample) return x;
-  const double inf = std::numeric_limits<double>::infinity();
   if (config.temperature != 1.0) x = x / config.temperature;
-  if (config.top_k > 0 && config.top_k < x.size(-1)) {
+  if (config.top_k > 0 && config.top_k < V) {
     const auto kth = std::get<0>(x.topk(config.top_k, -1)).narrow(-1, config.top_k - 1, 1);
     x = x.masked_fill(x < kth, -inf);
   }

@@ -2,6 +2,7 @@
 #include "xlstm/train/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "xlstm/train/autocast.h"
@@ -10,6 +11,7 @@
 namespace xlstm::train {
 
 double SplitResult::rescaled_accuracy() const { return chance < 1 ? (accuracy - chance) / (1 - chance) : 0.0; }
+double SplitResult::perplexity() const { return std::exp(loss); }
 
 SplitResult evaluate(TrainableModel& model, const data::NamedDataset& split, int64_t batch_size,
                      const torch::Device& device, std::optional<torch::ScalarType> amp_dtype) {

@@ -1,13 +1,10 @@
 // run_experiment for the formal-language and MQAR configs.
 #include "xlstm/train/experiment.h"
 
-#include <cstdio>
-#include <fstream>
-
 #include "xlstm/data/formal_language_dataset.h"
 #include "xlstm/data/mqar.h"
 #include "xlstm/lm_model.h"
-#include "xlstm/train/progress.h"
+#include "xlstm/train/run_report.h"
 
 namespace xlstm::train {
 namespace {
@@ -16,12 +13,6 @@ std::vector<data::NamedDataset> splits_of(const data::FormLangDatasetConfig& c) 
 std::vector<data::NamedDataset> splits_of(const data::MQARDatasetConfig& c) { return data::mqar_splits(c); }
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.compare(0, prefix.size(), prefix) == 0; }
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t count = 0;
-  for (const auto& p : module.parameters()) count += p.numel();
-  return count;
-}
 
 }  // namespace
 
@@ -47,18 +38,7 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
       << std::flush;
   const TrainResult result = trainer.run();
 
-  char summary[256];
-  std::snprintf(summary, sizeof summary, "%lld steps in %s%s; train loss %.4f -> %.4f (first and last log interval%s)\n",
-                static_cast<long long>(result.steps), format_duration(result.seconds).c_str(),
-                result.resumed_from ? (" (resumed at step " + std::to_string(result.resumed_from) + ")").c_str() : "",
-                result.first_loss, result.last_loss, result.resumed_from ? " of this part" : "");
-  const std::string table = results_table(result.final_results);
-  out << "\n" << summary << "\n" << table << std::flush;
-  if (!options.output_dir.empty()) {
-    std::ofstream file(options.output_dir + "/results.md", std::ios::trunc);
-    file << summary << "\n" << table;
-    if (!file) throw std::runtime_error(options.output_dir + "/results.md: cannot write");
-  }
+  report_results(options.output_dir, run_summary(result), results_table(result.final_results), out);
   return result;
 }
 

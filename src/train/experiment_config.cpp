@@ -24,5 +24,6 @@ void ExperimentConfig<Kwargs>::validate(const std::string& path) const {
 
 template struct ExperimentConfig<data::FormLangDatasetConfig>;
 template struct ExperimentConfig<data::MQARDatasetConfig>;
+template struct ExperimentConfig<data::TokenFilesConfig>;
 
 }  // namespace xlstm::train

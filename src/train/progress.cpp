@@ -4,17 +4,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace xlstm::train {
-namespace {
 
-std::string thousands(double value) {
-  std::string digits = std::to_string(static_cast<long long>(std::llround(value)));
+std::string format_thousands(double value) {
+  std::string digits = std::to_string(std::llabs(std::llround(value)));
   for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
-  return digits;
+  return (std::llround(value) < 0 ? "-" : "") + digits;
 }
-
-}  // namespace
 
 std::string format_duration(double seconds) {
   const long long s = std::llround(std::max(0.0, seconds));
@@ -32,7 +30,7 @@ std::string format_progress(const ProgressState& p) {
   char head[160];
   std::snprintf(head, sizeof head, "step %lld/%lld | loss %.4f | acc %.4f | lr %.1e | ", static_cast<long long>(p.step),
                 static_cast<long long>(p.total_steps), p.loss, p.accuracy, p.lr);
-  return head + thousands(p.tokens_per_second) + " tok/s | ETA " + (p.eta_seconds < 0 ? "?" : format_duration(p.eta_seconds));
+  return head + format_thousands(p.tokens_per_second) + " tok/s | ETA " + (p.eta_seconds < 0 ? "?" : format_duration(p.eta_seconds));
 }
 
 void ProgressLine::update(const ProgressState& state) {

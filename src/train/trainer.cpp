@@ -94,10 +94,13 @@ struct Trainer::State {
       results.push_back(evaluate(model, split, config.batch_size, device, amp));
       const SplitResult& r = results.back();
       if (log)
-        log->write(step, r.name, {{"loss", r.loss}, {"accuracy", r.accuracy}, {"rescaled_accuracy", r.rescaled_accuracy()}});
+        log->write(step, r.name,
+                   {{"loss", r.loss}, {"perplexity", r.perplexity()}, {"accuracy", r.accuracy},
+                    {"rescaled_accuracy", r.rescaled_accuracy()}});
       char line[256];
-      std::snprintf(line, sizeof line, "step %lld %s: loss %.4f | accuracy %.4f | rescaled %.4f\n",
-                    static_cast<long long>(step), r.name.c_str(), r.loss, r.accuracy, r.rescaled_accuracy());
+      std::snprintf(line, sizeof line, "step %lld %s: loss %.4f | perplexity %.2f | accuracy %.4f | rescaled %.4f\n",
+                    static_cast<long long>(step), r.name.c_str(), r.loss, r.perplexity(), r.accuracy,
+                    r.rescaled_accuracy());
       out << line << std::flush;
     }
     return results;
@@ -168,11 +171,14 @@ TrainResult Trainer::run() {
   ProgressState shown{result.resumed_from, c.num_steps};
 
   for (int64_t step = result.resumed_from; step < c.num_steps; ++step) {
+    const auto step_start = Clock::now();
     const int64_t first = (step % batches_per_pass) * c.batch_size;
     const data::Batch cpu = data::make_batch(*s.train, first, std::min(c.batch_size, examples - first));
     const data::Batch batch{cpu.inputs.to(s.device), cpu.targets.to(s.device)};
     StepOptions options{s.schedule.lr_at(step), c.gradient_clip_norm, s.amp, s.train->ignore_index()};
     const StepStats stats = train_step(s.model, *s.optimizer, batch, options);
+    result.train_seconds += seconds_since(step_start);
+    result.train_tokens += batch.inputs.numel();
     sums.loss += stats.loss;
     sums.correct += stats.correct;
     sums.count += stats.count;
@@ -203,6 +209,15 @@ TrainResult Trainer::run() {
     if (evaluated_last) result.final_results = s.evaluate_all(s.validation, done, log.get(), progress);
     if (c.checkpoint_every_step > 0 && done % c.checkpoint_every_step == 0 && done < c.num_steps) save(done);
     interval_start += Clock::now() - pause_start;
+    const bool stop = (s.options.stop_after_steps > 0 && done - result.resumed_from >= s.options.stop_after_steps) ||
+                      (s.options.time_limit_seconds > 0 && seconds_since(start) >= s.options.time_limit_seconds);
+    if (stop && done < c.num_steps) {
+      progress.clear();
+      save(done);
+      result.steps = done;
+      result.seconds = elapsed();
+      return result;
+    }
   }
 
   if (!evaluated_last) result.final_results = s.evaluate_all(s.validation, c.num_steps, log.get(), progress);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "xlstm/data/token_file.h"
 
@@ -32,6 +33,10 @@ class TokenDataset {
   // (batch_size, seq_len + 1) int64 windows for training step `step`. DataError when the file holds
   // fewer than seq_len + 1 tokens or a size is not positive.
   torch::Tensor random_batch(uint64_t seed, int64_t step, int64_t batch_size, int64_t seq_len) const;
+  // The start of row `row` of random_batch(seed, step, ., seq_len) (the same for every batch size).
+  int64_t random_start(uint64_t seed, int64_t step, int64_t row, int64_t seq_len) const;
+  // Tokens [start, start + count) as int64 (DataError when they are not all in the file).
+  std::vector<int64_t> tokens(int64_t start, int64_t count) const;
 
   // Evaluation: the windows starting at 0, T, 2T, ... that fit, batch_size at a time; the last batch
   // may have fewer rows. index in [0, num_sequential_batches).

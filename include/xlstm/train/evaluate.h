@@ -24,6 +24,7 @@ struct SplitResult {
   double chance = 0;    // the dataset's chance_accuracy()
   // (accuracy - chance) / (1 - chance): 0 = guessing, 1 = perfect (the xLSTM paper's rescaling)
   double rescaled_accuracy() const;
+  double perplexity() const;  // exp(loss)
 };
 
 SplitResult evaluate(TrainableModel& model, const data::NamedDataset& split, int64_t batch_size,

@@ -15,6 +15,7 @@
 #include "xlstm/config.h"
 #include "xlstm/data/formal_language_config.h"
 #include "xlstm/data/mqar_config.h"
+#include "xlstm/data/token_files_config.h"
 #include "xlstm/train/training_config.h"
 
 namespace xlstm::train {
@@ -51,5 +52,7 @@ struct ExperimentConfig {
 
 using FormLangExperimentConfig = ExperimentConfig<data::FormLangDatasetConfig>;
 using MQARExperimentConfig = ExperimentConfig<data::MQARDatasetConfig>;
+// Language modelling on token files (xlstm train, lm_training.h).
+using LMExperimentConfig = ExperimentConfig<data::TokenFilesConfig>;
 
 }  // namespace xlstm::train

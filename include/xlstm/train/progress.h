@@ -17,6 +17,7 @@ struct ProgressState {
 
 std::string format_progress(const ProgressState& state);
 std::string format_duration(double seconds);  // "45s", "12m30s", "2h05m"
+std::string format_thousands(double value);   // rounded, with separators: "1,233,562"
 
 class ProgressLine {
  public:

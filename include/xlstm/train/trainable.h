@@ -1,12 +1,13 @@
 // What the training loop needs of a model: the module (parameters, train/eval mode, checkpoints) and
 // a function from input ids (B, S) to logits (B, S, V). Any sequence model fits; `trainable` wraps
-// an xLSTMLMModel.
+// an xLSTMLMModel. parameter_count counts a module's parameters.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <functional>
 #include <memory>
+#include <set>
 
 #include "xlstm/lm_model.h"
 
@@ -22,6 +23,15 @@ inline TrainableModel trainable(const xLSTMLMModel& model) {
   std::shared_ptr<xLSTMLMModelImpl> impl = model.ptr();
   return {impl, [impl](const torch::Tensor& ids) { return std::get<0>(impl->forward(ids)); },
           impl->config.weight_decay_on_embedding};
+}
+
+// Number of parameters, each tensor once (a tied head counts once).
+inline int64_t parameter_count(const torch::nn::Module& module) {
+  std::set<const void*> seen;
+  int64_t count = 0;
+  for (const auto& p : module.parameters())
+    if (seen.insert(p.unsafeGetTensorImpl()).second) count += p.numel();
+  return count;
 }
 
 }  // namespace xlstm::train

@@ -11,7 +11,7 @@
 // Files in RunOptions::output_dir:
 //   metrics.jsonl  {"step", "split": "train", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s",
 //                  "elapsed_s" (wall time of the run, earlier parts included)} every log_every_step steps (loss and accuracy over the steps since
-//                  the last record), {"step", "split": <name>, "loss", "accuracy", "rescaled_accuracy"}
+//                  the last record), {"step", "split": <name>, "loss", "perplexity" (exp(loss)), "accuracy", "rescaled_accuracy"}
 //                  per evaluation split at each validation and at the end (test splits only there)
 //   checkpoint/    the latest training checkpoint (xlstm/io/checkpoint.h), every checkpoint_every_step
 //                  steps and at the end
@@ -37,12 +37,19 @@ struct RunOptions {
   bool resume = false;      // continue from output_dir/checkpoint when there is one
   bool progress = true;     // redraw a progress line on stderr when it is a terminal
   std::string config_yaml;  // stored in checkpoints; resuming requires the same text
+  // Stopping early, resumable (a checkpoint is written, no final evaluation; TrainResult::steps tells
+  // where): after this many steps of this process (0: no limit), or after the step during which this
+  // process's wall time passes time_limit_seconds (0: no limit).
+  int64_t stop_after_steps = 0;
+  double time_limit_seconds = 0;
 };
 
 struct TrainResult {
-  int64_t steps = 0;         // steps done in total
+  int64_t steps = 0;         // steps done in total (fewer than num_steps when stopped early)
   int64_t resumed_from = 0;  // the checkpoint's step, 0 for a fresh run
   double seconds = 0;        // wall time of the run's steps and evaluations, earlier parts included
+  double train_seconds = 0;  // time in training steps (batch, forward, backward, update) alone, this process's part
+  int64_t train_tokens = 0;  // input tokens of this process's steps
   double first_loss = 0;     // mean train loss over this process's first log interval
   double last_loss = 0;      // ... and its last
   std::vector<SplitResult> final_results;  // validation, then test splits, after the last step

@@ -1,0 +1,277 @@
+// Language-model training and generation throughput of an xLSTMLMModel config (default: the 164M
+// xLSTM[7:1] of configs/xlstm_164m.yaml, context 2048):
+//   training    per --batch: random token windows of the context length, full training steps of the
+//               library (train::train_step: autocast forward, fp32 loss, backward, clipping, AdamW
+//               over fp32 master weights); --warmup steps, then --steps timed steps; tokens/s and the
+//               peak memory of the CUDA caching allocator (allocated and reserved) from the first
+//               warm-up step on. Out of memory is reported as such.
+//   generation  per --gen-batch: a random prompt of --prompt tokens prefilled by one forward pass,
+//               then --gen-tokens greedy tokens through step(): eagerly, and on CUDA with the step
+//               loop captured in a CUDA graph (lm_graph_decode.h); both token sequences are compared.
+// On CUDA: bf16 autocast for training and bf16 weights for generation (states fp32); on the CPU fp32
+// (--amp overrides). The config is an xLSTMLMModelConfig; small sizes for a CPU run come from --set
+// (overrides of it) and --seq:
+//   bench_lm_train --config configs/xlstm_lm_readme.yaml --set num_blocks=2 --set embedding_dim=32 --seq 16 \
+//                  --batch 2 --steps 2 --gen-batch 1,2 --prompt 4 --gen-tokens 4
+//
+//   bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]
+//                  [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]
+//                  [--gen-tokens 256] [--threads N]
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <xlstm/lm_model.h>
+#include <xlstm/train/optimizer.h>
+#include <xlstm/train/progress.h>
+#include <xlstm/train/lm_training.h>
+#include <xlstm/train/step.h>
+
+#include "benchmarks/lm_graph_decode.h"
+#include "program_args.h"
+
+#if XLSTM_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace {
+
+using xlstm::train::format_thousands;
+
+constexpr const char* kUsage =
+    "usage: bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]\n"
+    "                      [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]\n"
+    "                      [--gen-tokens 256] [--threads N]\n";
+
+using xlstm_examples::parse_int;
+using xlstm_examples::UsageError;
+
+struct Args {
+  std::string config = "configs/xlstm_164m.yaml";
+  std::vector<std::string> overrides;
+  std::string device = "auto", amp;
+  std::vector<int64_t> batches{4, 16}, gen_batches{1, 16};
+  int64_t seq = 0, warmup = 3, steps = 10, prompt = 128, gen_tokens = 256, threads = 0;
+};
+
+std::vector<int64_t> parse_list(const std::string& flag, const std::string& text) {
+  std::vector<int64_t> values;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) values.push_back(parse_int(flag, item, 1));
+  if (values.empty()) throw UsageError(flag + ": no values");
+  return values;
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  xlstm_examples::for_each_arg(argc, argv, kUsage, [&](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag == "--config") a.config = value();
+    else if (flag == "--set") a.overrides.push_back(value());
+    else if (flag == "--device") a.device = value();
+    else if (flag == "--amp") a.amp = value();
+    else if (flag == "--batch") a.batches = parse_list(flag, value());
+    else if (flag == "--gen-batch") a.gen_batches = parse_list(flag, value());
+    else if (flag == "--seq") a.seq = parse_int(flag, value(), 1);
+    else if (flag == "--warmup") a.warmup = parse_int(flag, value(), 0);
+    else if (flag == "--steps") a.steps = parse_int(flag, value(), 1);
+    else if (flag == "--prompt") a.prompt = parse_int(flag, value(), 1);
+    else if (flag == "--gen-tokens") a.gen_tokens = parse_int(flag, value(), 1);
+    else if (flag == "--threads") a.threads = parse_int(flag, value(), 1);
+    else throw UsageError("unknown flag '" + flag + "'");
+  });
+  if (a.device != "auto" && a.device != "cuda" && a.device != "cpu") throw UsageError("--device: '" + a.device + "' is not auto, cuda or cpu");
+  if (!a.amp.empty() && a.amp != "bfloat16" && a.amp != "float32") throw UsageError("--amp: '" + a.amp + "' is not bfloat16 or float32");
+  return a;
+}
+
+std::string device_name(const torch::Device& device) {
+#if XLSTM_WITH_CUDA
+  if (device.is_cuda()) return device.str() + " (" + at::cuda::getDeviceProperties(device.index())->name + ")";
+#endif
+  return device.str();
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string gib(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return text;
+}
+
+// Peak allocated and reserved bytes of the caching allocator since the last reset ("-" on the CPU).
+struct Peak {
+  std::string allocated = "-", reserved = "-";
+};
+
+void reset_peak(const torch::Device& device) {
+#if XLSTM_WITH_CUDA
+  if (device.is_cuda()) {
+    c10::cuda::CUDACachingAllocator::emptyCache();
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+  }
+#endif
+}
+
+Peak read_peak(const torch::Device& device) {
+  Peak p;
+#if XLSTM_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    const auto all = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    p.allocated = gib(static_cast<double>(stats.allocated_bytes[all].peak));
+    p.reserved = gib(static_cast<double>(stats.reserved_bytes[all].peak));
+  }
+#endif
+  return p;
+}
+
+// One training row: batch, tokens per step, step time, tokens/s, peak memory.
+std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, int64_t S, const torch::Device& device,
+                      std::optional<torch::ScalarType> amp) {
+  const int64_t V = model->config.vocab_size;
+  const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
+  const auto window = torch::randint(0, V, {B, S + 1}, opts);
+  const xlstm::data::Batch batch{window.narrow(1, 0, S), window.narrow(1, 1, S)};
+  xlstm::train::TrainingConfig tc;
+  tc.lr = 1e-3;
+  auto trainable = xlstm::train::trainable(model);
+  const xlstm::train::StepOptions step{tc.lr, 1.0, amp, -100};
+  char row[256];
+  reset_peak(device);
+  try {
+    auto optimizer = xlstm::train::make_adamw(*model, tc, false);
+    for (int64_t i = 0; i < args.warmup; ++i) xlstm::train::train_step(trainable, *optimizer, batch, step);
+    synchronize(device);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < args.steps; ++i) xlstm::train::train_step(trainable, *optimizer, batch, step);
+    synchronize(device);
+    const double per_step = seconds_since(t0) / static_cast<double>(args.steps);
+    const Peak peak = read_peak(device);
+    std::snprintf(row, sizeof row, "| %lld | %s | %.1f | %s | %s | %s |\n", static_cast<long long>(B),
+                  format_thousands(static_cast<double>(B * S)).c_str(), per_step * 1e3,
+                  format_thousands(static_cast<double>(B * S) / per_step).c_str(), peak.allocated.c_str(),
+                  peak.reserved.c_str());
+  } catch (const c10::OutOfMemoryError&) {
+    std::snprintf(row, sizeof row, "| %lld | %s | out of memory | - | - | - |\n", static_cast<long long>(B),
+                  format_thousands(static_cast<double>(B * S)).c_str());
+  }
+  model->zero_grad(/*set_to_none=*/true);
+  reset_peak(device);
+  return row;
+}
+
+// One generation row: batch, prefill time, eager tokens/s, CUDA-graph tokens/s, whether both agree.
+std::string generation_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  const int64_t V = model->config.vocab_size, N = args.gen_tokens;
+  const auto prompt = torch::randint(0, V, {B, args.prompt}, torch::TensorOptions().dtype(torch::kLong).device(device));
+  synchronize(device);
+  auto t0 = std::chrono::steady_clock::now();
+  const auto [logits, prefilled] = model->forward(prompt, {}, /*check_token_ids=*/false);
+  const auto first = logits.select(1, args.prompt - 1).argmax(-1, /*keepdim=*/true);
+  synchronize(device);
+  const double prefill_s = seconds_since(t0);
+
+  std::vector<torch::Tensor> eager_tokens;
+  auto ids = first;
+  auto state = prefilled;
+  t0 = std::chrono::steady_clock::now();
+  for (int64_t t = 0; t < N; ++t) {
+    torch::Tensor step_logits;
+    std::tie(step_logits, state) = model->step(ids, state, /*check_token_ids=*/false);
+    ids = step_logits.argmax(-1);
+    eager_tokens.push_back(ids);
+  }
+  synchronize(device);
+  const double eager_s = seconds_since(t0);
+
+  std::string graph = "n/a (CPU)", same = "-";
+#if XLSTM_WITH_CUDA
+  if (device.is_cuda()) {
+    xlstm_bench::GraphDecoder decoder(model, prefilled, first);
+    decoder.reset(prefilled, first);
+    std::vector<torch::Tensor> graph_tokens;
+    for (int64_t t = 0; t < N; ++t) {  // the check run: keep every token
+      decoder.replay();
+      graph_tokens.push_back(decoder.ids().clone());
+    }
+    const bool equal = torch::equal(torch::cat(graph_tokens, 1), torch::cat(eager_tokens, 1));
+    decoder.reset(prefilled, first);
+    synchronize(device);
+    t0 = std::chrono::steady_clock::now();
+    for (int64_t t = 0; t < N; ++t) decoder.replay();
+    synchronize(device);
+    graph = format_thousands(static_cast<double>(B * N) / seconds_since(t0));
+    same = equal ? "yes" : "no";
+  }
+#endif
+  char row[256];
+  std::snprintf(row, sizeof row, "| %lld | %.1f | %s | %s | %s |\n", static_cast<long long>(B), prefill_s * 1e3,
+                format_thousands(static_cast<double>(B * N) / eager_s).c_str(), graph.c_str(), same.c_str());
+  return row;
+}
+
+int run(const Args& args) {
+  if (args.threads > 0) torch::set_num_threads(static_cast<int>(args.threads));
+  const bool cuda = args.device == "cuda" || (args.device == "auto" && torch::cuda::is_available());
+  if (cuda && !torch::cuda::is_available()) throw std::runtime_error("--device cuda: no CUDA device is available");
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const std::string amp_name = !args.amp.empty() ? args.amp : cuda ? "bfloat16" : "float32";
+  const auto amp = amp_name == "bfloat16" ? std::optional<torch::ScalarType>(torch::kBFloat16) : std::nullopt;
+
+  const auto config = xlstm::from_yaml_file<xlstm::xLSTMLMModelConfig>(args.config, args.overrides);
+  const int64_t S = args.seq > 0 ? args.seq : config.context_length;
+  if (S < 1) throw UsageError("--seq is needed: the config has no context_length");
+  torch::manual_seed(0);
+  xlstm::xLSTMLMModel model(config);
+  model->reset_parameters();
+  model->to(device);
+  std::printf("bench_lm_train: %s %s parameters (%lld blocks, E %lld, vocabulary %lld) from %s | %s\n",
+              xlstm::train::xlstm_model_name(config).c_str(),
+              format_thousands(static_cast<double>(xlstm::train::parameter_count(*model))).c_str(),
+              static_cast<long long>(config.num_blocks), static_cast<long long>(config.embedding_dim),
+              static_cast<long long>(config.vocab_size), args.config.c_str(), device_name(device).c_str());
+  std::printf("\ntraining: S %lld, %s, fp32 master weights, AdamW + clipping, %lld warm-up + %lld timed steps\n\n",
+              static_cast<long long>(S), amp ? "bf16 autocast" : "fp32 (no autocast)", static_cast<long long>(args.warmup),
+              static_cast<long long>(args.steps));
+  std::printf("| batch | tokens/step | ms/step | tokens/s | peak allocated | peak reserved |\n|---:|---:|---:|---:|---:|---:|\n");
+  std::fflush(stdout);
+  model->train();
+  for (int64_t B : args.batches) {
+    std::fputs(train_row(model, args, B, S, device, amp).c_str(), stdout);
+    std::fflush(stdout);
+  }
+
+  model->eval();
+  if (cuda) model->to(torch::kBFloat16);
+  std::printf("\ngeneration: prompt %lld, %lld greedy tokens, %s weights, fp32 states\n\n",
+              static_cast<long long>(args.prompt), static_cast<long long>(args.gen_tokens), cuda ? "bf16" : "fp32");
+  std::printf("| batch | prefill ms | eager tokens/s | CUDA graph tokens/s | same tokens |\n|---:|---:|---:|---:|---|\n");
+  for (int64_t B : args.gen_batches) {
+    std::fputs(generation_row(model, args, B, device).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return xlstm_examples::exit_status_of(kUsage, [&] { return run(parse_args(argc, argv)); });
+}
