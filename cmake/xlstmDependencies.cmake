@@ -29,6 +29,10 @@ endif()
 
 if(XLSTM_WITH_CUDA)
   enable_language(CUDA)
+  # Torch puts -gencode flags for TORCH_CUDA_ARCH_LIST into CMAKE_CUDA_FLAGS; XLSTM_CUDA_ARCHS alone
+  # decides (otherwise every kernel is also compiled for plain sm_90 next to sm_90a).
+  string(REGEX REPLACE "-gencode[ =]arch=compute_[0-9]+a?,code=(sm|compute)_[0-9]+a?" "" CMAKE_CUDA_FLAGS
+                       "${CMAKE_CUDA_FLAGS}")
   set(XLSTM_CUDA_GENCODE "")
   foreach(arch IN LISTS XLSTM_CUDA_ARCHS)
     list(APPEND XLSTM_CUDA_GENCODE "-gencode=arch=compute_${arch},code=sm_${arch}")
