@@ -48,6 +48,12 @@ TEST(DistributedOptions, ReadTorchrunsEnvironment) {
   EXPECT_EQ(o->master_addr, "10.1.2.3");
   EXPECT_EQ(o->master_port, 2345);
   EXPECT_EQ(o->backend, "auto");
+  EXPECT_FALSE(o->external_store);
+  const auto agent = distributed_options_from_env(env_of(
+      {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"TORCHELASTIC_RESTART_COUNT", "2"}}));
+  ASSERT_TRUE(agent);
+  EXPECT_TRUE(agent->external_store) << "torchrun's agent serves the store";
+  EXPECT_EQ(agent->store_prefix, "xlstm/attempt_2");
   const auto defaults = distributed_options_from_env(env_of({{"RANK", "1"}, {"WORLD_SIZE", "2"}}));
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->local_rank, 1) << "LOCAL_RANK defaults to RANK";

@@ -21,7 +21,7 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const DistributedOptions& o) {
   if (!o.store_file.empty()) return c10::make_intrusive<c10d::FileStore>(o.store_file, o.world_size);
   c10d::TCPStoreOptions tcp;
   tcp.port = static_cast<uint16_t>(o.master_port);
-  tcp.isServer = o.rank == 0;
+  tcp.isServer = o.rank == 0 && !o.external_store;
   tcp.numWorkers = static_cast<size_t>(o.world_size);
   tcp.waitWorkers = true;
   tcp.timeout = timeout_of(o);
@@ -93,7 +93,7 @@ std::shared_ptr<DistributedContext> DistributedContext::create(const Distributed
   }
   auto impl = std::make_unique<Impl>();
   try {
-    impl->store = c10::make_intrusive<c10d::PrefixStore>("xlstm", rendezvous(options));
+    impl->store = c10::make_intrusive<c10d::PrefixStore>(options.store_prefix, rendezvous(options));
     impl->backend = make_backend(backend, impl->store, options);
   } catch (const c10::Error& e) {
     throw DistributedError("rank " + std::to_string(options.rank) + " of " + std::to_string(options.world_size) +

@@ -52,6 +52,9 @@ std::optional<DistributedOptions> distributed_options_from_env(const std::functi
   if (const char* port = getenv("MASTER_PORT")) o.master_port = static_cast<int>(parse_integer("MASTER_PORT", port));
   if (const char* backend = getenv("XLSTM_DIST_BACKEND")) o.backend = backend;
   if (const char* file = getenv("XLSTM_DIST_STORE_FILE")) o.store_file = file;
+  if (const char* agent = getenv("TORCHELASTIC_USE_AGENT_STORE")) o.external_store = std::string(agent) == "True";
+  if (const char* attempt = getenv("TORCHELASTIC_RESTART_COUNT"))
+    o.store_prefix += "/attempt_" + std::to_string(parse_integer("TORCHELASTIC_RESTART_COUNT", attempt));
   o.validate();
   return o;
 }

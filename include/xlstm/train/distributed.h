@@ -37,6 +37,8 @@ struct DistributedOptions {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;         // the TCPStore of rank 0
   std::string store_file;          // non-empty: rendezvous through this file (FileStore), not TCP
+  bool external_store = false;     // the TCPStore server runs elsewhere (torchrun's agent): rank 0 connects
+  std::string store_prefix = "xlstm";  // of this job's keys in the store
   double timeout_seconds = 1800;   // of the rendezvous and of every collective
 
   // DistributedError naming the field and value.
@@ -44,8 +46,9 @@ struct DistributedOptions {
 };
 
 // The options of the environment torchrun sets: RANK, WORLD_SIZE, LOCAL_RANK (default: RANK),
-// MASTER_ADDR (default 127.0.0.1), MASTER_PORT (default 29500), and xlstm's XLSTM_DIST_BACKEND
-// (gloo | nccl | auto) and XLSTM_DIST_STORE_FILE (FileStore rendezvous). nullopt when WORLD_SIZE is
+// MASTER_ADDR (default 127.0.0.1), MASTER_PORT (default 29500), TORCHELASTIC_USE_AGENT_STORE=True
+// (torchrun's agent serves the TCPStore) with TORCHELASTIC_RESTART_COUNT (keys of this attempt), and
+// xlstm's XLSTM_DIST_BACKEND (gloo | nccl | auto) and XLSTM_DIST_STORE_FILE (FileStore rendezvous). nullopt when WORLD_SIZE is
 // not set (a single-process run). DistributedError naming the variable and its value when a value is
 // not an integer in range, or RANK is missing. `getenv` is for tests.
 std::optional<DistributedOptions> distributed_options_from_env(
