@@ -90,6 +90,22 @@ TEST(DistributedOptions, BackendAndDeviceMustAgree) {
   }
 }
 
+TEST(DistributedOptions, RendezvousTimeoutNamesTheEndpoint) {
+  DistributedOptions o;
+  o.rank = 1;  // rank 0, which serves the store, never comes
+  o.world_size = 2;
+  o.master_port = free_port("127.0.0.1");
+  o.timeout_seconds = 1;
+  try {
+    DistributedContext::create(o, "cpu");
+    FAIL() << "a rendezvous without rank 0 succeeded";
+  } catch (const DistributedError& e) {
+    const std::string expected =
+        "rank 1 of 2: rendezvous at MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(o.master_port) + " failed: ";
+    EXPECT_EQ(std::string(e.what()).rfind(expected, 0), 0u) << e.what();
+  }
+}
+
 TEST(DistributedShards, CoverEachGlobalBatchDisjointly) {
   for (int world = 1; world <= 5; ++world)
     for (int64_t count : {5, 8, 13}) {

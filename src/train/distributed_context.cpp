@@ -92,12 +92,19 @@ std::shared_ptr<DistributedContext> DistributedContext::create(const Distributed
     device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options.local_rank));
   }
   auto impl = std::make_unique<Impl>();
+  const auto failed = [&](const std::string& why) {
+    return DistributedError("rank " + std::to_string(options.rank) + " of " + std::to_string(options.world_size) +
+                            ": rendezvous at " + endpoint(options) + " failed: " + why);
+  };
   try {
     impl->store = c10::make_intrusive<c10d::PrefixStore>(options.store_prefix, rendezvous(options));
     impl->backend = make_backend(backend, impl->store, options);
+  } catch (const DistributedError&) {
+    throw;
   } catch (const c10::Error& e) {
-    throw DistributedError("rank " + std::to_string(options.rank) + " of " + std::to_string(options.world_size) +
-                           ": rendezvous at " + endpoint(options) + " failed: " + e.what_without_backtrace());
+    throw failed(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw failed(e.what());
   }
   return std::shared_ptr<DistributedContext>(new DistributedContext(options, backend, device, std::move(impl)));
 }
