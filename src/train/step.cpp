@@ -27,9 +27,9 @@ torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss
                                       int64_t tokens, StepStats& stats) {
   DistributedContext& context = reducer.context();
   const auto count = static_cast<double>(loss.count);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(logits.device());
   auto sums = torch::stack({loss.loss.detach().to(torch::kFloat64) * count, loss.correct.to(torch::kFloat64),
-                            torch::full({}, count, torch::kFloat64).to(logits.device()),
-                            torch::full({}, static_cast<double>(tokens), torch::kFloat64).to(logits.device())});
+                            torch::full({}, count, f64), torch::full({}, static_cast<double>(tokens), f64)});
   context.all_reduce_sum(sums);
   const auto global = sums.cpu();
   const double* v = global.data_ptr<double>();
