@@ -26,8 +26,11 @@ int64_t parameter_count(const torch::nn::Module& module) {
 }  // namespace
 
 template <class Kwargs>
-TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions options, std::ostream& out) {
+TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions options, std::ostream& out_main) {
   options.config_yaml = to_yaml(config);
+  const bool main = !options.distributed || options.distributed->is_main();
+  std::ostream discard(nullptr);  // data parallel: the ranks other than 0 print and write nothing
+  std::ostream& out = main ? out_main : discard;
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   xLSTMLMModel model(config.model);
   model->reset_parameters();
@@ -43,7 +46,11 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
   Trainer trainer(config.training, trainable(model), train, validation, test, options, out);
   out << "model: " << parameter_count(*model) << " parameters, " << config.model.num_blocks << " blocks "
       << config.model._block_map << " (0 = mLSTM, 1 = sLSTM) | device " << trainer.device() << " | train: " << train->description()
-      << ", " << train->size() << " examples of length " << train->sequence_length() << "\n"
+      << ", " << train->size() << " examples of length " << train->sequence_length()
+      << (options.distributed ? " | " + std::to_string(options.distributed->world_size()) + " ranks (" +
+                                    options.distributed->backend() + ")"
+                              : std::string())
+      << "\n"
       << std::flush;
   const TrainResult result = trainer.run();
 
@@ -54,7 +61,7 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
                 result.first_loss, result.last_loss, result.resumed_from ? " of this part" : "");
   const std::string table = results_table(result.final_results);
   out << "\n" << summary << "\n" << table << std::flush;
-  if (!options.output_dir.empty()) {
+  if (main && !options.output_dir.empty()) {
     std::ofstream file(options.output_dir + "/results.md", std::ios::trunc);
     file << summary << "\n" << table;
     if (!file) throw std::runtime_error(options.output_dir + "/results.md: cannot write");

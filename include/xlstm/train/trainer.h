@@ -7,6 +7,8 @@
 // Step s (from 0) trains on batch s mod ceil(N / B) of the train dataset: examples [k·B, k·B + B),
 // the last batch of a pass possibly shorter, as the reference's unshuffled DataLoader. Because every
 // batch is a function of the step, a run resumed from a checkpoint continues exactly as it would have.
+// With RunOptions::distributed, rank r of W trains on its shard_of that global batch, so the steps
+// are those of one process over batch B whatever W is (also across a resume with another W).
 //
 // Files in RunOptions::output_dir:
 //   metrics.jsonl  {"step", "split": "train", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s",
@@ -26,7 +28,9 @@
 #include <vector>
 
 #include "xlstm/data/sequence_dataset.h"
+#include "xlstm/train/distributed.h"
 #include "xlstm/train/evaluate.h"
+#include "xlstm/train/gradient_reducer.h"
 #include "xlstm/train/trainable.h"
 #include "xlstm/train/training_config.h"
 
@@ -37,6 +41,11 @@ struct RunOptions {
   bool resume = false;      // continue from output_dir/checkpoint when there is one
   bool progress = true;     // redraw a progress line on stderr when it is a terminal
   std::string config_yaml;  // stored in checkpoints; resuming requires the same text
+  // Data-parallel training (distributed.h): this process's rank; null for a single process. Every
+  // rank runs a Trainer over the same model config and datasets; rank 0 alone prints, evaluates and
+  // writes output_dir, which every rank reads when resuming (one machine, or a shared folder).
+  std::shared_ptr<DistributedContext> distributed;
+  GradientReducerOptions gradient_reducer;  // buckets and overlap of the gradient all-reduce
 };
 
 struct TrainResult {
