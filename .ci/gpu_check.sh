@@ -27,11 +27,11 @@ rc=$?
 summary "ctest (rc $rc, $(( $(date +%s) - t0 )) s): $(grep -E 'tests passed|tests failed' "$OUT/ctest.log")"
 build-gpu/tests/xlstm_tests --gtest_filter='Cuda*' --gtest_output="xml:$OUT/cuda_tests.xml" > "$OUT/cuda_tests.log" 2>&1
 summary "cuda tests: $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
-# The mLSTM kernels on a small case under compute-sanitizer: out-of-bounds/misaligned accesses, and
+# The mLSTM and sLSTM kernels on small cases under compute-sanitizer: out-of-bounds/misaligned accesses, and
 # shared-memory races.
 for tool in memcheck racecheck; do
   compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/tests/xlstm_tests \
-    --gtest_filter='CudaMlstmOps.SmallCaseForSanitizers' > "$OUT/sanitizer_$tool.log" 2>&1
+    --gtest_filter='CudaMlstmOps.SmallCaseForSanitizers:CudaSlstmOps.SmallCaseForSanitizers' > "$OUT/sanitizer_$tool.log" 2>&1
   summary "compute-sanitizer $tool (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$tool.log" | tr '\n' ' ')"
 done
 build-gpu/examples/xlstm_demo --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \

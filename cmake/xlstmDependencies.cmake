@@ -1,5 +1,6 @@
 # Finds the dependencies of the library and decides whether the CUDA kernels are built.
-# Sets: TORCH_LIBRARIES, XLSTM_WITH_CUDA, XLSTM_CUDA_GENCODE, targets xlstm_yaml and xlstm_json.
+# Sets: TORCH_LIBRARIES, XLSTM_WITH_CUDA, XLSTM_CUDA_GENCODE, XLSTM_WITH_GLOO, XLSTM_GLOO_INCLUDE_DIR,
+# XLSTM_NCCL_INCLUDE_DIR, targets xlstm_yaml and xlstm_json.
 include(GNUInstallDirs)
 include(CheckLanguage)
 
@@ -29,11 +30,38 @@ endif()
 
 if(XLSTM_WITH_CUDA)
   enable_language(CUDA)
+  # Torch puts -gencode flags for TORCH_CUDA_ARCH_LIST into CMAKE_CUDA_FLAGS; XLSTM_CUDA_ARCHS alone
+  # decides (otherwise every kernel is also compiled for plain sm_90 next to sm_90a).
+  string(REGEX REPLACE "-gencode[ =]arch=compute_[0-9]+a?,code=(sm|compute)_[0-9]+a?" "" CMAKE_CUDA_FLAGS
+                       "${CMAKE_CUDA_FLAGS}")
   set(XLSTM_CUDA_GENCODE "")
   foreach(arch IN LISTS XLSTM_CUDA_ARCHS)
     list(APPEND XLSTM_CUDA_GENCODE "-gencode=arch=compute_${arch},code=sm_${arch}")
   endforeach()
   message(STATUS "xlstm: CUDA kernels for ${XLSTM_CUDA_ARCHS} (nvcc ${CMAKE_CUDA_COMPILER_VERSION})")
+endif()
+
+# Data-parallel training (src/train/distributed*): c10d is inside LibTorch, but the pip wheel ships
+# neither gloo's headers, which ProcessGroupGloo.hpp includes (Debian: libgloo-dev; only the headers
+# are used, the code is LibTorch's), nor NCCL's nccl.h, which ProcessGroupNCCL.hpp includes (the CUDA
+# toolkit's, or PyPI's nvidia-nccl next to torch). Without gloo's headers the gloo backend is left out.
+find_path(XLSTM_GLOO_INCLUDE_DIR gloo/algorithm.h HINTS ${PROJECT_SOURCE_DIR}/.deps/include
+          DOC "Folder holding gloo/algorithm.h (gloo's headers, for the gloo backend)")
+set(XLSTM_WITH_GLOO OFF)
+if(XLSTM_GLOO_INCLUDE_DIR)
+  set(XLSTM_WITH_GLOO ON)
+else()
+  message(STATUS "xlstm: gloo's headers not found (install libgloo-dev or set XLSTM_GLOO_INCLUDE_DIR): "
+                 "data-parallel training without the gloo backend")
+endif()
+if(XLSTM_WITH_CUDA)
+  find_package(CUDAToolkit QUIET)
+  find_path(XLSTM_NCCL_INCLUDE_DIR nccl.h
+            HINTS ${CUDAToolkit_INCLUDE_DIRS} ${TORCH_INSTALL_PREFIX}/../nvidia/nccl/include
+            DOC "Folder holding nccl.h (for the nccl backend)")
+  if(NOT XLSTM_NCCL_INCLUDE_DIR)
+    message(FATAL_ERROR "nccl.h not found (CUDA toolkit, or pip's nvidia-nccl): set XLSTM_NCCL_INCLUDE_DIR")
+  endif()
 endif()
 
 # yaml-cpp 0.7 (Debian 12) exports `yaml-cpp`, 0.8 exports `yaml-cpp::yaml-cpp`.

@@ -1,6 +1,7 @@
 // The command line shared by the experiment programs (xlstm_parity, xlstm_formal, xlstm_mqar):
 //
 //   PROGRAM CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N] [--no-progress] [--check]
+//           [--nproc N]
 //
 //   --set      override a config value before reading (YAML syntax: --set training.num_steps=100,
 //              --set model.slstm_at=[0,1]); repeatable, applied in order
@@ -8,6 +9,9 @@
 //   --resume   continue from <out>/checkpoint (a fresh start when there is none)
 //   --threads  CPU threads of torch (default: torch's choice)
 //   --check    read and validate the config, print it resolved, and exit
+//   --nproc    data-parallel training in N local processes (xlstm/train/launcher.h; gloo on the CPU,
+//              nccl with one GPU each); training.batch_size stays the global batch. A program started
+//              by torchrun (or with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set) runs as that rank.
 //
 // Exit status: 0 done, 2 bad command line or config (the message names the key and value), 1 other errors.
 #pragma once
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include <xlstm/train/experiment.h>
+#include <xlstm/train/launcher.h>
 
 #include "program_args.h"
 
@@ -30,12 +35,13 @@ int experiment_main(int argc, char** argv, const std::string& program,
                     const std::function<void(const xlstm::train::ExperimentConfig<Kwargs>&)>& check) {
   const std::string usage = "usage: " + program +
                             " CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N]"
-                            " [--no-progress] [--check]\n";
+                            " [--no-progress] [--check] [--nproc N]\n";
   return exit_status_of(usage, [&] {
     std::string config_path;
     std::vector<std::string> overrides;
     xlstm::train::RunOptions options;
     bool check_only = false;
+    int nproc = 0;
     for_each_arg(argc, argv, usage, [&](const std::string& arg, const std::function<std::string()>& value) {
       if (arg == "--set") {
         overrides.push_back(value());
@@ -49,6 +55,8 @@ int experiment_main(int argc, char** argv, const std::string& program,
         check_only = true;
       } else if (arg == "--threads") {
         torch::set_num_threads(static_cast<int>(parse_int(arg, value(), 1)));
+      } else if (arg == "--nproc") {
+        nproc = static_cast<int>(parse_int(arg, value(), 1));
       } else if (!arg.empty() && arg[0] == '-') {
         throw UsageError("unknown option " + arg);
       } else if (config_path.empty()) {
@@ -70,7 +78,11 @@ int experiment_main(int argc, char** argv, const std::string& program,
       return 0;
     }
     if (options.output_dir.empty()) options.output_dir = default_output_dir(config_path);
-    std::cout << program << " " << config_path << " -> " << options.output_dir << "\n";
+    const auto distributed = xlstm::train::distributed_options_from_env();
+    if (nproc > 0 && !distributed) return xlstm::train::launch_self(nproc, xlstm::train::arguments_without(argc, argv, "--nproc"));
+    if (distributed) options.distributed = xlstm::train::DistributedContext::create(*distributed, config.training.device);
+    if (!options.distributed || options.distributed->is_main())
+      std::cout << program << " " << config_path << " -> " << options.output_dir << "\n";
     xlstm::train::run_experiment(config, options);
     return 0;
   });

@@ -1,12 +1,13 @@
 # Runs an experiment program on a config with overrides (cmake -P), then checks its output: the final
 # results table is printed and the last train loss in metrics.jsonl is below the first one and below
 # MAX_LAST_LOSS. Arguments: PROGRAM, CONFIG, OUT, MAX_LAST_LOSS, OVERRIDES (";"-separated key=value),
-# THREADS (optional, torch's intra-op threads).
+# THREADS (optional, torch's intra-op threads), EXTRA (optional, more program options, e.g. --nproc;2).
 file(REMOVE_RECURSE "${OUT}")
 set(args "${CONFIG}" --out "${OUT}" --no-progress)
 if(THREADS)
   list(APPEND args --threads "${THREADS}")
 endif()
+list(APPEND args ${EXTRA})
 foreach(override IN LISTS OVERRIDES)
   list(APPEND args --set "${override}")
 endforeach()

@@ -43,15 +43,6 @@ struct Case {
   }
 };
 
-// Frees NaN-filled blocks (0xff bytes: NaN in every float format) of the caching allocator's large and
-// small pools, so the next allocations start out as NaN.
-void poison_allocator(int64_t large_bytes) {
-  auto o = torch::TensorOptions().dtype(torch::kUInt8).device(torch::kCUDA);
-  std::vector<torch::Tensor> blocks{torch::full({large_bytes}, 255, o)};
-  for (int i = 0; i < 32; ++i) blocks.push_back(torch::full({256 * 1024}, 255, o));
-  torch::cuda::synchronize();
-}
-
 struct Data {
   torch::Tensor q, k, v, i, f;
   mLSTMState s0;
@@ -116,11 +107,11 @@ Result reference(const Case& c, const Data& d) {
 Result kernels(const Case& c, const Data& d) {
   auto x = leaves_of(c, d, c.dt, torch::kFloat32);
   auto opt = [&](size_t j) { return c.init ? ops::OptTensor(x[j]) : std::nullopt; };
-  poison_allocator(int64_t{1} << 30);
+  testing::poison_cuda_allocator(int64_t{1} << 30);
   auto [h, n_out, m_out, cl, nl, ml] =
       ops::mlstm_chunkwise_fw(x[0], x[1], x[2], x[3], x[4], opt(5), opt(6), opt(7), c.chunk, kMlstmEps);
   Result r{h, n_out, m_out, cl, nl, ml, {}};
-  poison_allocator(int64_t{1} << 30);
+  testing::poison_cuda_allocator(int64_t{1} << 30);
   r.grads = gradients(c, d, x, h, cl, nl, ml);
   return r;
 }
@@ -233,7 +224,7 @@ TEST_F(CudaMlstmOps, StepMatchesReferenceAndUpdatesInPlace) {
       }
       auto d = [](const torch::Tensor& t) { return t.to(torch::kFloat64); };
       auto [h_ref, s_ref] = mlstm_step(d(q), d(k), d(v), d(i), d(f), {d(c), d(n), d(m)});
-      poison_allocator(int64_t{1} << 28);
+      testing::poison_cuda_allocator(int64_t{1} << 28);
       auto [h, c2, n2, m2] = ops::mlstm_step(q, k, v, i, f, c, n, m, kMlstmEps);
       const double tol = dt == torch::kFloat32 ? 1e-5 : 1e-2;
       EXPECT_EQ(h.scalar_type(), dt);

@@ -120,7 +120,7 @@ TEST(LargeModel, ResetParametersIsPyTorchDefaults) {
     const auto& w = params[name];
     const int64_t fan_in = std::string(name).find("proj_down") != std::string::npos ? cfg.ffn_dim() : 256;
     const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-    EXPECT_LE(w.abs().max().item<double>(), bound);
+    EXPECT_LE(w.abs().max().item<double>(), bound * (1 + 1e-6));  // fp32 rounding of a draw next to the bound
     EXPECT_GT(w.abs().max().item<double>(), 0.9 * bound);
     EXPECT_NEAR(w.std().item<double>(), bound / std::sqrt(3.0), 0.1 * bound);
   }

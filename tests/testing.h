@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "xlstm/io/safetensors.h"
 
@@ -23,6 +24,16 @@ inline std::string fixture_path(const std::string& name, const std::string& file
 inline std::string source_path(const std::string& rel) { return std::string(XLSTM_SOURCE_DIR) + "/" + rel; }
 inline std::map<std::string, torch::Tensor> load_fixture(const std::string& name, const std::string& file) {
   return io::load_safetensors(fixture_path(name, file));
+}
+
+// Frees NaN-filled blocks (0xff bytes: NaN in every float format) into the CUDA caching allocator's
+// large and small pools, so the next allocations start out as NaN and an output element a kernel never
+// writes shows up.
+inline void poison_cuda_allocator(int64_t large_bytes) {
+  auto o = torch::TensorOptions().dtype(torch::kUInt8).device(torch::kCUDA);
+  std::vector<torch::Tensor> blocks{torch::full({large_bytes}, 255, o)};
+  for (int i = 0; i < 32; ++i) blocks.push_back(torch::full({256 * 1024}, 255, o));
+  torch::cuda::synchronize();
 }
 
 // ||a - b|| / ||b|| in float64.

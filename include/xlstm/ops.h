@@ -41,6 +41,29 @@
 //
 // The step ops have no autograd kernel: use them for inference (the model does; training through
 // single steps runs the differentiable ATen step).
+//
+// sLSTM (xlstm-spec.md §2.5; kernels in kernels/slstm/: one persistent kernel per direction, R on chip):
+//
+//   slstm_fw(Tensor wx, Tensor R, Tensor b, Tensor? s0, bool with_cache)
+//       -> (Tensor y, Tensor state_last, Tensor gates, Tensor states)
+//     wx (B, S, NH, 4, DH) gate pre-activations from the input, gates i, f, z, o (any strides; the
+//     sLSTM cell passes a transposed view of its (B, S, 4, NH, DH) projection); R (NH, DH, 4*DH) in the
+//     reference's CUDA layout (R[h, d, g*DH + j]: from y_{t-1}[h, d] to gate g of unit j); b (4*NH*DH)
+//     laid out [h][g][j]; s0 (4, B, NH*DH) = [y, c, n, m] or none (zeros).
+//     y (B, S, NH, DH) in wx's dtype; state_last (4, B, NH*DH) fp32 (fp64 on the ATen path for fp64).
+//     gates (B, S, NH, 4, DH) and states (S, 3, B, NH*DH) fp32 are the kernel's caches for the
+//     backward (pre-activations; c, n, m after each step), filled when with_cache is true and the CUDA
+//     kernel ran; otherwise empty. The autograd kernel asks for them when a gradient is needed.
+//     CUDA: head dims that are multiples of 16 up to 128 or of 32 up to 256 (up to 64 below compute
+//     capability 9.0, which has no thread-block clusters); bf16 runs the tensor-core kernel (R used in
+//     bf16), fp32 and fp16 the fp32 kernel (FMA; fp16 converts exactly); the states stay fp32. Other sizes, dtypes and GPUs below 8.0 run the ATen loop with a one-time warning.
+//
+//   slstm_bw(Tensor dy, Tensor? dstate_last, Tensor wx, Tensor R, Tensor b, Tensor? s0, Tensor y,
+//            Tensor gates, Tensor states) -> (Tensor dwx, Tensor dR, Tensor db, Tensor ds0)
+//     dy like y, optional dstate_last like state_last; the rest as given to / returned by slstm_fw.
+//     dwx in wx's dtype (contiguous), dR in R's, db in b's, ds0 in s0's dtype (undefined without s0).
+//     With empty caches the gradients come from autograd through the ATen loop (recomputed from wx).
+//     The gradients are exact, including the paths through the stabiliser m (part of state_last).
 #pragma once
 
 #include <torch/torch.h>
@@ -97,5 +120,19 @@ std::tuple<torch::Tensor, mLSTMState> mlstm_step(const torch::Tensor& q, const t
 std::optional<std::tuple<torch::Tensor, mLSTMState>> mlstm_on_device(
     const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
     const torch::Tensor& fgate, const mLSTMState& state, int64_t chunk_size, double eps, bool step);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> slstm_fw(
+    const torch::Tensor& wx, const torch::Tensor& R, const torch::Tensor& b, const OptTensor& s0 = std::nullopt,
+    bool with_cache = false);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> slstm_bw(
+    const torch::Tensor& dy, const OptTensor& dstate_last, const torch::Tensor& wx, const torch::Tensor& R,
+    const torch::Tensor& b, const OptTensor& s0, const torch::Tensor& y, const torch::Tensor& gates,
+    const torch::Tensor& states);
+
+// The recurrence as the sLSTM cell uses it: y (B, S, NH, DH) and the last state (4, B, NH*DH) for an
+// optional initial state (undefined = zeros). Differentiable.
+std::tuple<torch::Tensor, torch::Tensor> slstm(const torch::Tensor& wx, const torch::Tensor& R, const torch::Tensor& b,
+                                               const torch::Tensor& s0 = {});
 
 }  // namespace xlstm::ops

@@ -9,6 +9,7 @@
 #include "xlstm/data/dataset.h"
 #include "xlstm/data/formal_language_dataset.h"
 #include "xlstm/data/mqar.h"
+#include "xlstm/data/repeated_segments.h"
 #include "xlstm/generate.h"
 #include "xlstm/io/hf_config.h"
 #include "xlstm/io/hub_names.h"
@@ -27,3 +28,4 @@
 #include "xlstm/tokenizer/tokenizer.h"
 #include "xlstm/train/experiment.h"
 #include "xlstm/train/lm_training.h"
+#include "xlstm/train/launcher.h"

@@ -92,3 +92,26 @@ std::tuple<T, mLSTMState> mlstm_step(const T& q, const T& k, const T& v, const T
 }
 
 }  // namespace xlstm::ops
+
+namespace xlstm::ops {
+
+std::tuple<T, T, T, T> slstm_fw(const T& wx, const T& R, const T& b, const O& s0, bool with_cache) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T>(const T&, const T&, const T&, const O&, bool)>("xlstm::slstm_fw");
+  return handle.call(wx, R, b, s0, with_cache);
+}
+
+std::tuple<T, T, T, T> slstm_bw(const T& dy, const O& dstate_last, const T& wx, const T& R, const T& b, const O& s0,
+                                const T& y, const T& gates, const T& states) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T>(const T&, const O&, const T&, const T&, const T&, const O&, const T&, const T&,
+                                const T&)>("xlstm::slstm_bw");
+  return handle.call(dy, dstate_last, wx, R, b, s0, y, gates, states);
+}
+
+std::tuple<T, T> slstm(const T& wx, const T& R, const T& b, const T& s0) {
+  auto [y, state_last, gates, states] = slstm_fw(wx, R, b, s0.defined() ? O(s0) : std::nullopt, false);
+  return {y, state_last};
+}
+
+}  // namespace xlstm::ops

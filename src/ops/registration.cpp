@@ -1,9 +1,10 @@
 // Registers the `xlstm::` op schemas (documented in include/xlstm/ops.h) and their CPU kernels (the
-// ATen reference). The CUDA kernels are registered in mlstm_cuda.cu.cpp, the autograd kernel in
-// mlstm_autograd.cpp.
+// ATen reference). The CUDA kernels are registered in {mlstm,slstm}_cuda.cu.cpp, the autograd kernels in
+// {mlstm,slstm}_autograd.cpp.
 #include <torch/library.h>
 
 #include "ops/mlstm_reference.h"
+#include "ops/slstm_ops.h"
 
 TORCH_LIBRARY(xlstm, m) {
   m.def(
@@ -21,6 +22,12 @@ TORCH_LIBRARY(xlstm, m) {
   m.def(
       "mlstm_step_(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor(a!) c, Tensor(b!) n, "
       "Tensor(c!) m, float eps) -> Tensor h");
+  m.def(
+      "slstm_fw(Tensor wx, Tensor R, Tensor b, Tensor? s0, bool with_cache) -> (Tensor y, Tensor state_last, "
+      "Tensor gates, Tensor states)");
+  m.def(
+      "slstm_bw(Tensor dy, Tensor? dstate_last, Tensor wx, Tensor R, Tensor b, Tensor? s0, Tensor y, "
+      "Tensor gates, Tensor states) -> (Tensor dwx, Tensor dR, Tensor db, Tensor ds0)");
 }
 
 TORCH_LIBRARY_IMPL(xlstm, CPU, m) {
@@ -29,4 +36,6 @@ TORCH_LIBRARY_IMPL(xlstm, CPU, m) {
   m.impl("mlstm_chunkwise_bw", &d::reference_chunkwise_bw);
   m.impl("mlstm_step", &d::reference_step);
   m.impl("mlstm_step_", &d::reference_step_);
+  m.impl("slstm_fw", &d::reference_slstm_fw);
+  m.impl("slstm_bw", &d::reference_slstm_bw);
 }

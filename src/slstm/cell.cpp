@@ -5,6 +5,7 @@
 #include <string>
 
 #include "xlstm/components/init.h"
+#include "xlstm/ops.h"
 #include "xlstm/slstm/slstm_reference.h"
 
 namespace xlstm {
@@ -71,7 +72,9 @@ std::tuple<torch::Tensor, torch::Tensor> sLSTMCellImpl::forward(const torch::Ten
               "sLSTMCell: expected state (4, ", batch, ", ", hidden, "), got ", state.sizes());
   // (B, S, G, NH, DH) -> (B, S, NH, G, DH)
   const auto wx = xb.reshape({batch, seq, 4, heads, head_dim}).transpose(2, 3);
-  auto [y, last] = slstm_forward_reference(wx, recurrent_kernel, bias, state);  // y (B, S, NH, DH)
+  // backend "cuda" on a CUDA tensor: the fused kernels (xlstm::slstm_fw); else the ATen loop.
+  auto [y, last] = x.is_cuda() && config.backend == "cuda" ? ops::slstm(wx, recurrent_kernel, bias, state)
+                                                           : slstm_forward_reference(wx, recurrent_kernel, bias, state);
   const auto& out = config.output_shape;
   if (out == "SBH") return {y.reshape({batch, seq, hidden}).transpose(0, 1), last};
   if (out == "BSH") return {y.reshape({batch, seq, hidden}), last};

@@ -17,8 +17,11 @@ bool starts_with(const std::string& text, const std::string& prefix) { return te
 }  // namespace
 
 template <class Kwargs>
-TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions options, std::ostream& out) {
+TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions options, std::ostream& out_main) {
   options.config_yaml = to_yaml(config);
+  const bool main = !options.distributed || options.distributed->is_main();
+  std::ostream discard(nullptr);  // data parallel: the ranks other than 0 print and write nothing
+  std::ostream& out = main ? out_main : discard;
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   xLSTMLMModel model(config.model);
   model->reset_parameters();
@@ -34,11 +37,15 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
   Trainer trainer(config.training, trainable(model), train, validation, test, options, out);
   out << "model: " << parameter_count(*model) << " parameters, " << config.model.num_blocks << " blocks "
       << config.model._block_map << " (0 = mLSTM, 1 = sLSTM) | device " << trainer.device() << " | train: " << train->description()
-      << ", " << train->size() << " examples of length " << train->sequence_length() << "\n"
+      << ", " << train->size() << " examples of length " << train->sequence_length()
+      << (options.distributed ? " | " + std::to_string(options.distributed->world_size()) + " ranks (" +
+                                    options.distributed->backend() + ")"
+                              : std::string())
+      << "\n"
       << std::flush;
   const TrainResult result = trainer.run();
 
-  report_results(options.output_dir, run_summary(result), results_table(result.final_results), out);
+  report_results(main ? options.output_dir : "", run_summary(result), results_table(result.final_results), out);
   return result;
 }
 

@@ -52,7 +52,10 @@ LMDatasets open_lm_datasets(const data::TokenFilesConfig& files, const TrainingC
 }
 
 TrainResult train_language_model(const std::string& name, const TrainableModel& model, const TrainingConfig& training,
-                                 const data::TokenFilesConfig& files, const RunOptions& options, std::ostream& out) {
+                                 const data::TokenFilesConfig& files, const RunOptions& options, std::ostream& out_main) {
+  const bool main = !options.distributed || options.distributed->is_main();
+  std::ostream discard(nullptr);  // data parallel: the ranks other than 0 print and write nothing
+  std::ostream& out = main ? out_main : discard;
   const LMDatasets sets = open_lm_datasets(files, training);
   Trainer trainer(training, model, sets.train, {{"validation", sets.validation}}, {}, options, out);
   const int64_t parameters = parameter_count(*model.module);
@@ -68,7 +71,8 @@ TrainResult train_language_model(const std::string& name, const TrainableModel& 
     return result;
   }
   const int64_t budget = training.num_steps * training.batch_size * files.context_length;
-  report_results(options.output_dir, run_summary(result), results_row_table(name, parameters, budget, result), out);
+  report_results(main ? options.output_dir : "", run_summary(result), results_row_table(name, parameters, budget, result),
+                 out);
   return result;
 }
 

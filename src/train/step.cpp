@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "xlstm/train/autocast.h"
+#include "xlstm/train/gradient_reducer.h"
 #include "xlstm/train/optimizer.h"
 
 namespace xlstm::train {
@@ -16,6 +17,28 @@ double global_grad_norm(const std::vector<torch::Tensor>& params) {
   std::vector<torch::Tensor> norms;
   for (const auto& p : params) norms.push_back(p.grad().norm().to(torch::kFloat32));
   return torch::stack(norms).norm().item<double>();
+}
+
+// Data parallel: `stats` of the global batch (the sums over the ranks), and this rank's loss weighted
+// by W·count_r / count_global, so that the reducer's mean of the ranks' gradients is the gradient of
+// the global batch's mean loss, as one process over the whole batch computes it. A rank without a
+// target still runs backward (zero gradients), so that every rank reduces the same buckets.
+torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss& loss, const torch::Tensor& logits,
+                                      int64_t tokens, StepStats& stats) {
+  DistributedContext& context = reducer.context();
+  const auto count = static_cast<double>(loss.count);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(logits.device());
+  auto sums = torch::stack({loss.loss.detach().to(torch::kFloat64) * count, loss.correct.to(torch::kFloat64),
+                            torch::full({}, count, f64), torch::full({}, static_cast<double>(tokens), f64)});
+  context.all_reduce_sum(sums);
+  const auto global = sums.cpu();
+  const double* v = global.data_ptr<double>();
+  stats.count = static_cast<int64_t>(v[2]);
+  stats.loss = stats.count ? v[0] / v[2] : 0.0;
+  stats.correct = static_cast<int64_t>(v[1]);
+  stats.tokens = static_cast<int64_t>(v[3]);
+  if (loss.count == 0 || stats.count == 0) return logits.sum() * 0.0;
+  return loss.loss * (context.world_size() * count / v[2]);
 }
 
 }  // namespace
@@ -45,11 +68,20 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
     logits = model.logits(batch.inputs);
   }
   MaskedLoss loss = masked_loss(logits, batch.targets, options.ignore_index);
-  if (loss.count == 0) throw std::runtime_error("train_step: the batch has no target (all are ignore_index)");
   StepStats stats;
-  stats.loss = loss.loss.item<double>();
+  torch::Tensor objective = loss.loss;
+  if (options.reducer) {
+    objective = data_parallel_objective(*options.reducer, loss, logits, batch.inputs.numel(), stats);
+  } else {
+    stats.count = loss.count;
+    stats.tokens = batch.inputs.numel();
+  }
+  if (stats.count == 0) throw std::runtime_error("train_step: the batch has no target (all are ignore_index)");
+  if (!options.reducer) stats.loss = loss.loss.item<double>();
   if (!std::isfinite(stats.loss)) throw std::runtime_error("train_step: the loss is not finite (" + std::to_string(stats.loss) + ")");
-  loss.loss.backward();
+  if (options.reducer) options.reducer->prepare();
+  objective.backward();
+  if (options.reducer) options.reducer->finish();
 
   std::vector<torch::Tensor> params;
   for (const auto& group : optimizer.param_groups())
@@ -62,8 +94,7 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
 
   set_learning_rate(optimizer, options.lr);
   optimizer.step();
-  stats.correct = loss.correct.item<int64_t>();
-  stats.count = loss.count;
+  if (!options.reducer) stats.correct = loss.correct.item<int64_t>();
   return stats;
 }
 

@@ -55,6 +55,22 @@ std::string first_difference(const std::string& ours, const std::string& theirs)
   }
 }
 
+// The device of a data-parallel rank (the context's), after checking that it is the configured kind
+// and that every global batch has an example for each rank.
+torch::Device data_parallel_device(const DistributedContext& context, const torch::Device& configured,
+                                   const TrainingConfig& c, const data::SequenceDataset& train) {
+  if (configured.type() != context.device().type())
+    throw DistributedError("training.device \"" + c.device + "\" is not the device of the process group (" +
+                           context.backend() + " on " + context.device().str() + ")");
+  const int64_t n = train.size();
+  const int64_t smallest = n <= c.batch_size ? n : (n % c.batch_size ? n % c.batch_size : c.batch_size);
+  if (smallest < context.world_size())
+    throw DistributedError("training.batch_size " + std::to_string(c.batch_size) + " over " + std::to_string(n) +
+                           " train examples gives a batch of " + std::to_string(smallest) + ", fewer than the " +
+                           std::to_string(context.world_size()) + " ranks (WORLD_SIZE)");
+  return context.device();
+}
+
 std::optional<torch::ScalarType> amp_dtype(const TrainingConfig& c) {
   if (!c.enable_mixed_precision || c.amp_precision == "float32") return std::nullopt;
   return torch::kBFloat16;
@@ -83,12 +99,16 @@ struct Trainer::State {
   std::optional<torch::ScalarType> amp;
   std::unique_ptr<torch::optim::AdamW> optimizer;
   LinearWarmupCosineAnnealing schedule;
+  std::unique_ptr<GradientReducer> reducer;  // data parallel only
+
+  bool is_main() const { return !options.distributed || options.distributed->is_main(); }
 
   std::string file(const std::string& name) const { return options.output_dir + "/" + name; }
 
   std::vector<SplitResult> evaluate_all(const std::vector<data::NamedDataset>& splits, int64_t step, MetricsLog* log,
                                         ProgressLine& progress) {
     std::vector<SplitResult> results;
+    if (!is_main()) return results;
     progress.clear();
     for (const auto& split : splits) {
       results.push_back(evaluate(model, split, config.batch_size, device, amp));
@@ -111,15 +131,24 @@ Trainer::Trainer(TrainingConfig config, TrainableModel model, std::shared_ptr<co
                  std::vector<data::NamedDataset> validation, std::vector<data::NamedDataset> test, RunOptions options,
                  std::ostream& out)
     : s_(new State{std::move(config), std::move(model), std::move(train), std::move(validation), std::move(test),
-                   std::move(options), out, resolve_device("cpu"), std::nullopt, nullptr, {}}) {
+                   std::move(options), out, resolve_device("cpu"), std::nullopt, nullptr, {}, nullptr}) {
   State& s = *s_;
   s.config.validate("training");
+  if (s.options.distributed && s.options.time_limit_seconds > 0)
+    throw std::invalid_argument("a time limit is not supported with data-parallel training (the ranks would stop at "
+                                "different steps); stop after a number of steps instead");
   s.device = resolve_device(s.config.device);
+  if (s.options.distributed) s.device = data_parallel_device(*s.options.distributed, s.device, s.config, *s.train);
   s.amp = amp_dtype(s.config);
   s.model.module->to(s.device);
   if (s.config.weight_precision == "bfloat16") s.model.module->to(torch::kBFloat16);
   s.optimizer = make_adamw(*s.model.module, s.config, s.model.weight_decay_on_embedding);
   s.schedule = {s.config.lr_warmup_steps, s.config.decay_until(), s.config.lr, s.config.lr * s.config.lr_decay_factor};
+  if (s.options.distributed) {
+    s.options.distributed->broadcast_from_main(*s.model.module);
+    s.reducer = std::make_unique<GradientReducer>(s.options.distributed, s.model.module->named_parameters().pairs(),
+                                                  s.options.gradient_reducer);
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -131,6 +160,7 @@ TrainResult Trainer::run() {
   State& s = *s_;
   const TrainingConfig& c = s.config;
   const bool files = !s.options.output_dir.empty();
+  const bool writes = files && s.is_main();  // every rank reads a checkpoint to resume, rank 0 writes
   const std::string checkpoint_dir = files ? s.file("checkpoint") : "";
   TrainResult result;
   ResumeState resumed;
@@ -140,7 +170,7 @@ TrainResult Trainer::run() {
     if (!s.options.resume && exists(s.file("metrics.jsonl")))
       throw std::runtime_error(s.options.output_dir +
                                " holds an earlier run (metrics.jsonl): resume it or choose another output folder");
-    make_directories(s.options.output_dir);
+    if (writes) make_directories(s.options.output_dir);
     if (s.options.resume && exists(checkpoint_dir)) {
       const io::TrainingState state = io::load_training_checkpoint(checkpoint_dir, *s.model.module, *s.optimizer);
       if (state.config_yaml != s.options.config_yaml)
@@ -151,19 +181,21 @@ TrainResult Trainer::run() {
       result.resumed_from = state.step;
     }
   }
-  std::unique_ptr<MetricsLog> log = files ? std::make_unique<MetricsLog>(s.file("metrics.jsonl"), result.resumed_from) : nullptr;
+  // Every rank has checked and read output_dir before rank 0 writes to it.
+  if (s.options.distributed) s.options.distributed->barrier();
+  std::unique_ptr<MetricsLog> log = writes ? std::make_unique<MetricsLog>(s.file("metrics.jsonl"), result.resumed_from) : nullptr;
   const auto start = Clock::now();
   // Wall time of the whole run: the earlier parts' (from the checkpoint) and this process's.
   const auto elapsed = [&] { return resumed.elapsed_seconds + seconds_since(start); };
   const auto save = [&](int64_t step) {
-    if (!files) return;
+    if (!writes) return;
     ResumeState now = resumed;
     now.elapsed_seconds = elapsed();
     io::save_training_checkpoint(checkpoint_dir, *s.model.module, *s.optimizer, step, s.options.config_yaml,
                                  resume_metadata(now, s.device));
   };
 
-  ProgressLine progress(std::cerr, s.options.progress && ::isatty(STDERR_FILENO));
+  ProgressLine progress(std::cerr, s.is_main() && s.options.progress && ::isatty(STDERR_FILENO));
   const int64_t examples = s.train->size();
   const int64_t batches_per_pass = (examples + c.batch_size - 1) / c.batch_size;
   auto interval_start = start;
@@ -173,17 +205,21 @@ TrainResult Trainer::run() {
   for (int64_t step = result.resumed_from; step < c.num_steps; ++step) {
     const auto step_start = Clock::now();
     const int64_t first = (step % batches_per_pass) * c.batch_size;
-    const data::Batch cpu = data::make_batch(*s.train, first, std::min(c.batch_size, examples - first));
+    const int64_t count = std::min(c.batch_size, examples - first);
+    const Shard shard = s.options.distributed ? shard_of(first, count, s.options.distributed->rank(),
+                                                         s.options.distributed->world_size())
+                                              : Shard{first, count};
+    const data::Batch cpu = data::make_batch(*s.train, shard.first, shard.count);
     const data::Batch batch{cpu.inputs.to(s.device), cpu.targets.to(s.device)};
-    StepOptions options{s.schedule.lr_at(step), c.gradient_clip_norm, s.amp, s.train->ignore_index()};
+    StepOptions options{s.schedule.lr_at(step), c.gradient_clip_norm, s.amp, s.train->ignore_index(), s.reducer.get()};
     const StepStats stats = train_step(s.model, *s.optimizer, batch, options);
     result.train_seconds += seconds_since(step_start);
-    result.train_tokens += batch.inputs.numel();
+    result.train_tokens += count * batch.inputs.size(1);
     sums.loss += stats.loss;
     sums.correct += stats.correct;
     sums.count += stats.count;
     sums.steps += 1;
-    sums.tokens += batch.inputs.numel();
+    sums.tokens += stats.tokens;
     const int64_t done = step + 1;
 
     const double interval_seconds = seconds_since(interval_start);
@@ -197,7 +233,7 @@ TrainResult Trainer::run() {
         log->write(done, "train",
                    {{"loss", shown.loss}, {"accuracy", shown.accuracy}, {"lr", options.lr}, {"grad_norm", stats.grad_norm},
                     {"tokens_per_s", shown.tokens_per_second}, {"elapsed_s", elapsed()}});
-      if (!progress.interactive()) progress.print(shown);
+      if (!progress.interactive() && s.is_main()) progress.print(shown);
       if (first_interval) result.first_loss = shown.loss, first_interval = false;
       result.last_loss = shown.loss;
       sums = {};

@@ -2,7 +2,8 @@
 // layout whatever `backend` says, so that GPU-trained checkpoints load as they are:
 //   _recurrent_kernel_ (NH, DH, 4·DH): [h, d, g·DH + j], gates g = i, f, z, o
 //   _bias_             (NH·4·DH):      [h·4·DH + g·DH + j]
-// (checkpoint_layout.h converts the vanilla layout.) Both backends run slstm_forward_reference here.
+// (checkpoint_layout.h converts the vanilla layout.) On CUDA tensors backend "cuda" runs the fused
+// kernels (xlstm::slstm_fw, include/xlstm/ops.h); otherwise the ATen loop slstm_forward_reference.
 #pragma once
 
 #include <torch/torch.h>

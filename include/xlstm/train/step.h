@@ -11,6 +11,8 @@
 
 namespace xlstm::train {
 
+class GradientReducer;
+
 // Cross-entropy over the positions whose target is not `ignore_index` (the mean over them, in fp32
 // whatever the logits' dtype; 0 when there are none), the number of those positions whose argmax is
 // the target, and their count. logits (B, S, V), targets (B, S) int64.
@@ -26,12 +28,16 @@ struct StepOptions {
   std::optional<double> clip_norm;             // clip the global gradient norm to this
   std::optional<torch::ScalarType> amp_dtype;  // run the forward pass under autocast with this dtype
   int64_t ignore_index = -100;
+  // Data-parallel training: the batch is this rank's shard, the statistics are the global batch's,
+  // and the gradients are averaged over the ranks before clipping and the optimizer step.
+  GradientReducer* reducer = nullptr;
 };
 
 struct StepStats {
   double loss = 0;
   int64_t correct = 0;
   int64_t count = 0;       // targets that count
+  int64_t tokens = 0;      // input tokens of the batch (of all ranks' shards when data parallel)
   double grad_norm = 0;    // global gradient norm before clipping
 };
 

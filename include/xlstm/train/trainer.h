@@ -7,6 +7,8 @@
 // Step s (from 0) trains on batch s mod ceil(N / B) of the train dataset: examples [k·B, k·B + B),
 // the last batch of a pass possibly shorter, as the reference's unshuffled DataLoader. Because every
 // batch is a function of the step, a run resumed from a checkpoint continues exactly as it would have.
+// With RunOptions::distributed, rank r of W trains on its shard_of that global batch, so the steps
+// are those of one process over batch B whatever W is (also across a resume with another W).
 //
 // Files in RunOptions::output_dir:
 //   metrics.jsonl  {"step", "split": "train", "loss", "accuracy", "lr", "grad_norm", "tokens_per_s",
@@ -26,7 +28,9 @@
 #include <vector>
 
 #include "xlstm/data/sequence_dataset.h"
+#include "xlstm/train/distributed.h"
 #include "xlstm/train/evaluate.h"
+#include "xlstm/train/gradient_reducer.h"
 #include "xlstm/train/trainable.h"
 #include "xlstm/train/training_config.h"
 
@@ -39,9 +43,14 @@ struct RunOptions {
   std::string config_yaml;  // stored in checkpoints; resuming requires the same text
   // Stopping early, resumable (a checkpoint is written, no final evaluation; TrainResult::steps tells
   // where): after this many steps of this process (0: no limit), or after the step during which this
-  // process's wall time passes time_limit_seconds (0: no limit).
+  // process's wall time passes time_limit_seconds (0: no limit; not with data parallelism).
   int64_t stop_after_steps = 0;
   double time_limit_seconds = 0;
+  // Data-parallel training (distributed.h): this process's rank; null for a single process. Every
+  // rank runs a Trainer over the same model config and datasets; rank 0 alone prints, evaluates and
+  // writes output_dir, which every rank reads when resuming (one machine, or a shared folder).
+  std::shared_ptr<DistributedContext> distributed;
+  GradientReducerOptions gradient_reducer;  // buckets and overlap of the gradient all-reduce
 };
 
 struct TrainResult {
@@ -49,7 +58,7 @@ struct TrainResult {
   int64_t resumed_from = 0;  // the checkpoint's step, 0 for a fresh run
   double seconds = 0;        // wall time of the run's steps and evaluations, earlier parts included
   double train_seconds = 0;  // time in training steps (batch, forward, backward, update) alone, this process's part
-  int64_t train_tokens = 0;  // input tokens of this process's steps
+  int64_t train_tokens = 0;  // input tokens of this process's steps (the whole batch of every rank)
   double first_loss = 0;     // mean train loss over this process's first log interval
   double last_loss = 0;      // ... and its last
   std::vector<SplitResult> final_results;  // validation, then test splits, after the last step
