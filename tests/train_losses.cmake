@@ -1,0 +1,18 @@
+# first_last_train_loss(FILE FIRST LAST): the loss of the first and the last {"split": "train"} record of
+# a metrics.jsonl file (FIRST empty when there is none). Included by the ctest check scripts.
+function(first_last_train_loss file first_var last_var)
+  file(STRINGS "${file}" records)
+  set(first "")
+  set(last "")
+  foreach(record IN LISTS records)
+    string(JSON split GET "${record}" split)
+    if(split STREQUAL "train")
+      string(JSON last GET "${record}" loss)
+      if(first STREQUAL "")
+        set(first "${last}")
+      endif()
+    endif()
+  endforeach()
+  set(${first_var} "${first}" PARENT_SCOPE)
+  set(${last_var} "${last}" PARENT_SCOPE)
+endfunction()
