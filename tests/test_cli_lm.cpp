@@ -19,6 +19,7 @@
 #include "xlstm/io/state_dict.h"
 #include "xlstm/lm_generate.h"
 #include "xlstm/tokenizer/tokenizer.h"
+#include "xlstm/train/distributed.h"
 #include "xlstm/train/experiment_config.h"
 
 namespace xlstm::testing {
@@ -110,6 +111,21 @@ TEST_F(CliLm, TrainLossFallsAndCheckpointIsWritten) {
   ASSERT_FALSE(results.empty());
   EXPECT_EQ(results.back().rfind("| xLSTM[1:1] (2 blocks, E 32) | ", 0), 0u) << results.back();
   EXPECT_NE(results.back().find(" | 3,072 | "), std::string::npos) << "24 steps x 4 x 32 tokens: " << results.back();
+}
+
+// --nproc 2: two local processes (gloo) training slices of each batch; only rank 0 reports and writes
+// the run (the equality with one process is tested in test_distributed.cpp).
+TEST_F(CliLm, TrainsInTwoProcesses) {
+  if (!train::backend_available("gloo")) GTEST_SKIP() << "this build has no gloo backend";
+  const std::string dir = file("two_ranks");
+  const CliRun run = train({"--output", dir, "--nproc", "2", "--set", "training.num_steps=8"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("[rank 0] xlstm train"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("[rank 1] xlstm train"), std::string::npos) << "only rank 0 reports: " << run.out;
+  EXPECT_NE(read_bytes(dir + "/checkpoint/trainer.json").find("\"step\": 8"), std::string::npos);
+  const CliRun bad = train({"--output", file("bad_nproc"), "--nproc", "0"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--nproc must be a positive integer"), std::string::npos) << bad.err;
 }
 
 TEST_F(CliLm, ResumeContinuesTheStepCountExactly) {

@@ -1,12 +1,15 @@
 // Parsing and typed access of command-line flags (args.h).
 #include "cli/args.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdlib>
 
 namespace xlstm::cli {
 
-Args::Args(int argc, const char* const* argv, int first, const std::vector<FlagSpec>& specs) {
+Args::Args(int argc, const char* const* argv, int first, const std::vector<FlagSpec>& specs)
+    : words_(argv + std::min(first, argc), argv + argc) {
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -75,6 +78,20 @@ int64_t Args::get_int(const std::string& name, int64_t fallback) const {
 
 void Args::require_one_of(const std::string& a, const std::string& b) const {
   if (has(a) == has(b)) throw UsageError("give exactly one of --" + a + " and --" + b);
+}
+
+std::vector<std::string> Args::words_without(const std::string& name) const {
+  std::vector<std::string> kept;
+  const std::string flag = "--" + name;
+  for (size_t i = 0; i < words_.size(); ++i) {
+    if (words_[i] == flag) {
+      ++i;  // and its value
+      continue;
+    }
+    if (words_[i].rfind(flag + "=", 0) == 0) continue;
+    kept.push_back(words_[i]);
+  }
+  return kept;
 }
 
 }  // namespace xlstm::cli

@@ -39,7 +39,12 @@ class Args {
   // UsageError unless exactly one of the flags is given.
   void require_one_of(const std::string& a, const std::string& b) const;
 
+  // The parsed words without flag `name` and its value (`--name value` or `--name=value`): what a
+  // subcommand passes on to copies of itself.
+  std::vector<std::string> words_without(const std::string& name) const;
+
  private:
+  std::vector<std::string> words_;
   std::map<std::string, std::string> values_;
   std::map<std::string, std::vector<std::string>> repeated_;
   bool help_ = false;

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "io/file_util.h"
+#include "xlstm/train/launcher.h"
 #include "xlstm/train/lm_training.h"
 
 namespace xlstm::cli {
@@ -28,6 +29,14 @@ int run_train(const Args& args) {
   const double time_limit = args.get_double("time-limit", 0);
   if (!(time_limit >= 0)) throw UsageError("--time-limit must not be negative");
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  const int64_t nproc = args.get_int("nproc", 0);
+  if (args.has("nproc") && nproc < 1) throw UsageError("--nproc must be a positive integer");
+  const auto distributed = train::distributed_options_from_env();
+  if (nproc > 0 && !distributed) {  // the launcher: N copies of `xlstm train ...` without --nproc
+    std::vector<std::string> worker{"train"};
+    for (auto& word : args.words_without("nproc")) worker.push_back(word);
+    return train::launch_self(static_cast<int>(nproc), worker);
+  }
 
   const std::string config_path = args.get("config");
   auto config = from_yaml_file<train::LMExperimentConfig>(config_path, args.get_all("set"));
@@ -38,13 +47,16 @@ int run_train(const Args& args) {
   options.output_dir = io::strip_trailing_slashes(options.resume ? args.get("resume") : args.get_or("output", default_output(config_path)));
   options.stop_after_steps = stop_after;
   options.time_limit_seconds = time_limit;
+  if (distributed) options.distributed = train::DistributedContext::create(*distributed, config.training.device);
+  const bool main_rank = !options.distributed || options.distributed->is_main();
   if (options.resume && io::followed_path_kind(options.output_dir + "/checkpoint/trainer.json") != io::PathKind::file)
     throw std::runtime_error(options.output_dir + ": no checkpoint to resume (" + options.output_dir +
                              "/checkpoint/trainer.json is missing)");
 
-  std::printf("xlstm train %s -> %s\n", config_path.c_str(), options.output_dir.c_str());
+  if (main_rank) std::printf("xlstm train %s -> %s\n", config_path.c_str(), options.output_dir.c_str());
   std::fflush(stdout);
   const train::TrainResult result = train::run_lm_experiment(config, options, std::cout);
+  if (!main_rank) return 0;
   if (result.steps < config.training.num_steps)
     std::printf("continue with: xlstm train --config %s --resume %s\n", config_path.c_str(), options.output_dir.c_str());
   std::printf("checkpoint: %s/checkpoint (xlstm generate --checkpoint %s)\n", options.output_dir.c_str(),
@@ -57,7 +69,7 @@ int run_train(const Args& args) {
 Command train_command() {
   return {"train", "train a language model on token files (configs/lm_brown.yaml)",
           "usage: xlstm train --config FILE [--output DIR | --resume DIR] [--set key.path=value]...\n"
-          "                   [--threads N] [--stop-after-steps N] [--time-limit SECONDS]\n"
+          "                   [--threads N] [--stop-after-steps N] [--time-limit SECONDS] [--nproc N]\n"
           "\n"
           "Trains the xLSTMLMModel of an LM config (sections training, model, dataset: configs/README.md)\n"
           "on the token files of `xlstm prepare-data`: next-token loss on random windows of the train file\n"
@@ -74,8 +86,11 @@ Command train_command() {
           "                          --set training.num_steps=100 --set dataset.kwargs.train_file=data/x.bin\n"
           "  --threads N             CPU threads of torch (default: torch's choice)\n"
           "  --stop-after-steps N    stop after N steps of this invocation (checkpoint written; --resume continues)\n"
-          "  --time-limit SECONDS    stop after the step during which this much time has passed (likewise)\n",
-          {{"config"}, {"output"}, {"resume"}, {"set", true, true}, {"threads"}, {"stop-after-steps"}, {"time-limit"}},
+          "  --time-limit SECONDS    stop after the step during which this much time has passed (likewise)\n"
+          "  --nproc N               data-parallel training in N local processes (gloo on the CPU, nccl on\n"
+          "                          GPUs; each rank a slice of every batch; also runs under torchrun)\n",
+          {{"config"}, {"output"}, {"resume"}, {"set", true, true}, {"threads"}, {"stop-after-steps"}, {"time-limit"},
+           {"nproc"}},
           run_train};
 }
 
