@@ -44,8 +44,11 @@ inline int64_t parse_int(const std::string& flag, const std::string& text, int64
   } catch (const std::logic_error&) {
     used = 0;
   }
-  if (used == 0 || used != text.size()) throw UsageError(flag + " expects an integer, got '" + text + "'");
-  if (v < min) throw UsageError(flag + " must be >= " + std::to_string(min) + ", got " + text);
+  if (used == 0 || used != text.size() || v < min)
+    throw UsageError(flag + ": " + text + " is not " +
+                     (min == 1   ? std::string("a positive integer")
+                      : min == 0 ? std::string("a non-negative integer")
+                                 : "an integer >= " + std::to_string(min)));
   return v;
 }
 
