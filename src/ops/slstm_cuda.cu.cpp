@@ -81,7 +81,7 @@ SlstmFwOut slstm_fw_cuda(const torch::Tensor& wx, const torch::Tensor& R, const 
   check_slstm_fw_args(op, wx, R, b, s0);
   std::string why;
   K::SlstmParams p = shaped_params(wx, why);
-  if (!use_kernels(op, why)) return reference_slstm_fw(wx, R, b, s0, with_cache);
+  if (!use_kernels(op, why)) return aten_slstm_fw(wx, R, b, s0, with_cache);
   const c10::cuda::CUDAGuard guard(wx.device());
 
   const auto cdt = compute_dtype(wx);
@@ -119,7 +119,7 @@ SlstmBwOut slstm_bw_cuda(const torch::Tensor& dy, const OptTensor& dstate_last, 
   std::string why;
   K::SlstmParams p = shaped_params(wx, why);
   if (gates.numel() == 0 || !use_kernels(op, why))  // no caches: the forward ran the ATen loop
-    return reference_slstm_bw(dy, dstate_last, wx, R, b, s0, y, gates, states);
+    return aten_slstm_bw(dy, dstate_last, wx, R, b, s0);
   const std::vector<int64_t> gates_shape{p.B, p.S, p.NH, 4, p.DH}, states_shape{p.S, 3, p.B, p.NH * p.DH};
   TORCH_CHECK(gates.sizes() == gates_shape && gates.scalar_type() == torch::kFloat32 && gates.is_contiguous(), op,
               ": gates must be the forward's cache, contiguous fp32 ", c10::IntArrayRef(gates_shape), ", got ",

@@ -29,4 +29,10 @@ SlstmBwOut reference_slstm_bw(const torch::Tensor& dy, const OptTensor& dstate_l
                               const torch::Tensor& R, const torch::Tensor& b, const OptTensor& s0,
                               const torch::Tensor& y, const torch::Tensor& gates, const torch::Tensor& states);
 
+// The same without the argument checks, for a caller that has run them (the CUDA kernels' fallback).
+SlstmFwOut aten_slstm_fw(const torch::Tensor& wx, const torch::Tensor& R, const torch::Tensor& b,
+                         const OptTensor& s0, bool with_cache);
+SlstmBwOut aten_slstm_bw(const torch::Tensor& dy, const OptTensor& dstate_last, const torch::Tensor& wx,
+                         const torch::Tensor& R, const torch::Tensor& b, const OptTensor& s0);
+
 }  // namespace xlstm::ops::detail

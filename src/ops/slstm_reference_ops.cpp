@@ -6,8 +6,13 @@
 namespace xlstm::ops::detail {
 
 SlstmFwOut reference_slstm_fw(const torch::Tensor& wx, const torch::Tensor& R, const torch::Tensor& b,
-                              const OptTensor& s0, bool /*with_cache*/) {
+                              const OptTensor& s0, bool with_cache) {
   check_slstm_fw_args("xlstm::slstm_fw", wx, R, b, s0);
+  return aten_slstm_fw(wx, R, b, s0, with_cache);
+}
+
+SlstmFwOut aten_slstm_fw(const torch::Tensor& wx, const torch::Tensor& R, const torch::Tensor& b,
+                         const OptTensor& s0, bool /*with_cache*/) {
   auto [y, state_last] = slstm_forward_reference(wx, R, b, s0.value_or(torch::Tensor()));
   const auto empty = torch::empty({0}, wx.options().dtype(torch::kFloat32));
   return {y, state_last, empty, empty};
@@ -18,6 +23,11 @@ SlstmBwOut reference_slstm_bw(const torch::Tensor& dy, const OptTensor& dstate_l
                               const torch::Tensor& y, const torch::Tensor& /*gates*/,
                               const torch::Tensor& /*states*/) {
   check_slstm_bw_args("xlstm::slstm_bw", dy, dstate_last, wx, R, b, s0, y);
+  return aten_slstm_bw(dy, dstate_last, wx, R, b, s0);
+}
+
+SlstmBwOut aten_slstm_bw(const torch::Tensor& dy, const OptTensor& dstate_last, const torch::Tensor& wx,
+                         const torch::Tensor& R, const torch::Tensor& b, const OptTensor& s0) {
   torch::AutoGradMode grad_mode(true);
   const auto leaf = [](const torch::Tensor& t) { return t.detach().requires_grad_(true); };
   std::vector<torch::Tensor> inputs{leaf(wx), leaf(R), leaf(b)};
