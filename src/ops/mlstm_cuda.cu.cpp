@@ -7,7 +7,10 @@
 #include <torch/library.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mlstm/launch.h"
 #include "ops/mlstm_checks.h"
@@ -70,11 +73,34 @@ torch::Tensor chunkwise_input(const torch::Tensor& t) {
   return t.scalar_type() == torch::kFloat16 ? t.to(torch::kBFloat16) : t;
 }
 
-// A scratch buffer of n elements kept alive by `keep` until the kernels are queued.
-void* scratch(std::vector<torch::Tensor>& keep, int64_t n, const torch::TensorOptions& options) {
-  keep.push_back(torch::empty({n}, options));
-  return keep.back().data_ptr();
-}
+// The scratch buffers of one call carved out of a single allocation (one caching-allocator call
+// instead of one per buffer), each at a 256-byte boundary. add() records a buffer; allocate() makes
+// the tensor and sets every recorded pointer; the tensor must stay alive until the kernels are queued.
+class Workspace {
+ public:
+  template <class T>
+  void add(T*& ptr, int64_t elements) {
+    add_part(elements * static_cast<int64_t>(sizeof(T)), [&ptr](uint8_t* at) { ptr = reinterpret_cast<T*>(at); });
+  }
+  void add_bytes(void*& ptr, int64_t bytes) {
+    add_part(bytes, [&ptr](uint8_t* at) { ptr = at; });
+  }
+  torch::Tensor allocate(const torch::Device& device) {
+    auto buffer = torch::empty({bytes_}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
+    auto* base = static_cast<uint8_t*>(buffer.data_ptr());
+    for (const auto& [set, offset] : parts_) set(base + offset);
+    return buffer;
+  }
+
+ private:
+  static constexpr int64_t kAlign = 256;
+  void add_part(int64_t bytes, std::function<void(uint8_t*)> set) {
+    parts_.emplace_back(std::move(set), bytes_);
+    bytes_ += (bytes + kAlign - 1) / kAlign * kAlign;
+  }
+  std::vector<std::pair<std::function<void(uint8_t*)>, int64_t>> parts_;
+  int64_t bytes_ = 0;
+};
 
 // The chunk length of the kernels: chunk_size when they support it, else 128.
 int kernel_chunk(int64_t chunk_size) {
@@ -93,11 +119,10 @@ void set_common(P& p, const torch::Tensor& q, int64_t dqk, int64_t dhv, double e
   p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dqk)));
 }
 
-// Dimensions, inputs and the forward's scratch buffers (kept alive by `keep`).
-K::ChunkwiseParams chunkwise_params(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                    const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
-                                    int64_t chunk_size, double eps, std::vector<torch::Tensor>& keep) {
-  K::ChunkwiseParams p;
+// Dimensions and inputs (kept alive by `keep`) in p, and the forward's scratch buffers recorded in ws.
+void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                      const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
+                      int64_t chunk_size, double eps, std::vector<torch::Tensor>& keep, Workspace& ws) {
   set_common(p, q, q.size(3), v.size(3), eps);
   p.S = static_cast<int>(q.size(2));
   p.L = kernel_chunk(chunk_size);
@@ -116,29 +141,28 @@ K::ChunkwiseParams chunkwise_params(const torch::Tensor& q, const torch::Tensor&
     p.m0 = keep[7].data_ptr<float>();
   }
   const auto sizes = K::chunkwise_scratch(p);
-  const auto f32 = q.options().dtype(torch::kFloat32), f64 = q.options().dtype(torch::kFloat64);
-  p.gate_b = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.gate_ib = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.gate_cm = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.chunk_g = static_cast<double*>(scratch(keep, sizes.chunks, f64));
-  p.chunk_amax = static_cast<double*>(scratch(keep, sizes.chunks, f64));
-  p.chunk_m = static_cast<double*>(scratch(keep, sizes.chunk_m, f64));
-  p.states = scratch(keep, sizes.states, q.options());
-  p.n_states = static_cast<float*>(scratch(keep, sizes.n_states, f32));
-  p.pbuf = scratch(keep, sizes.scores, q.options());
-  return p;
+  const int64_t elem = q.element_size();
+  for (double** sum : {&p.gate_b, &p.gate_ib, &p.gate_cm}) ws.add(*sum, sizes.positions);
+  ws.add(p.chunk_g, sizes.chunks);
+  ws.add(p.chunk_amax, sizes.chunks);
+  ws.add(p.chunk_m, sizes.chunk_m);
+  ws.add_bytes(p.states, sizes.states * elem);
+  ws.add(p.n_states, sizes.n_states);
+  ws.add_bytes(p.pbuf, sizes.scores * elem);
 }
 
 FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                         const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
   const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
-  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return reference_chunkwise_fw(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
+  Workspace ws;
+  K::ChunkwiseParams p;
   const auto qc = chunkwise_input(q);
-  K::ChunkwiseParams p =
-      chunkwise_params(qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep);
+  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep, ws);
+  keep.push_back(ws.allocate(q.device()));
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
   const auto f32 = q.options().dtype(torch::kFloat32);
   auto h = torch::empty({B, NH, S, DV}, qc.options());
@@ -163,15 +187,15 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
   const mLSTMState state =
       checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
   if (!use_kernels("xlstm::mlstm_chunkwise_bw", q, v))
-    return reference_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out,
-                                  chunk_size, eps);
+    return aten_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
+  Workspace ws;
+  K::ChunkwiseParams p;
   const auto qc = chunkwise_input(q);
-  K::ChunkwiseParams p =
-      chunkwise_params(qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep);
+  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep, ws);
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
-  const auto f32 = q.options().dtype(torch::kFloat32), f64 = q.options().dtype(torch::kFloat64);
+  const auto f32 = q.options().dtype(torch::kFloat32);
   for (const auto& t : {rows_aligned(chunkwise_input(dh)), n_out.contiguous(), m_out.contiguous()}) keep.push_back(t);
   const size_t in = keep.size() - 3;
   p.dh = seq(keep[in]);
@@ -200,17 +224,16 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
   p.di = di.data_ptr<float>();
   p.df = df.data_ptr<float>();
   const auto sizes = K::chunkwise_scratch(p);
-  p.dstates = scratch(keep, sizes.states, qc.options());
-  p.dn_states = static_cast<float*>(scratch(keep, sizes.n_states, f32));
-  p.dsbuf = scratch(keep, sizes.scores, qc.options());
-  p.a_buf = static_cast<float*>(scratch(keep, sizes.positions, f32));
-  p.dm_buf = static_cast<float*>(scratch(keep, sizes.positions, f32));
-  p.xdot = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.rowdot = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.kst = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.kdk = static_cast<double*>(scratch(keep, sizes.positions, f64));
-  p.dchunk = static_cast<double*>(scratch(keep, sizes.chunks, f64));
-  p.c0dot = static_cast<double*>(scratch(keep, B * NH, f64));
+  const int64_t elem = qc.element_size();
+  ws.add_bytes(p.dstates, sizes.states * elem);
+  ws.add(p.dn_states, sizes.n_states);
+  ws.add_bytes(p.dsbuf, sizes.scores * elem);
+  ws.add(p.a_buf, sizes.positions);
+  ws.add(p.dm_buf, sizes.positions);
+  for (double** sum : {&p.xdot, &p.rowdot, &p.kst, &p.kdk}) ws.add(*sum, sizes.positions);
+  ws.add(p.dchunk, sizes.chunks);
+  ws.add(p.c0dot, B * NH);
+  keep.push_back(ws.allocate(q.device()));
   C10_CUDA_CHECK(K::mlstm_chunkwise_bw_cuda(p, at::cuda::getCurrentCUDAStream()));
   const auto dt = q.scalar_type();
   return {dq.to(dt), dk.to(dt), dv.to(dt), di, df, dc0, dn0, dm0};
@@ -252,7 +275,7 @@ StepOut step_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::T
                   double eps) {
   const char* op = "xlstm::mlstm_step";
   check_step_args(op, q, k, v, igate, fgate, c, n, m, eps);
-  if (!use_kernels(op, q, v)) return reference_step(q, k, v, igate, fgate, c, n, m, eps);
+  if (!use_kernels(op, q, v)) return aten_step(q, k, v, igate, fgate, c, n, m, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   const auto cc = float4_ready(c) ? c : c.clone(at::MemoryFormat::Contiguous);
   auto c_new = torch::empty_like(cc), n_new = torch::empty_like(n, at::MemoryFormat::Contiguous);
@@ -266,7 +289,7 @@ torch::Tensor step_inplace_cuda(const torch::Tensor& q, const torch::Tensor& k, 
                                 torch::Tensor& n, torch::Tensor& m, double eps) {
   const char* op = "xlstm::mlstm_step_";
   check_step_args(op, q, k, v, igate, fgate, c, n, m, eps);
-  if (!use_kernels(op, q, v) || !float4_ready(c)) return reference_step_(q, k, v, igate, fgate, c, n, m, eps);
+  if (!use_kernels(op, q, v) || !float4_ready(c)) return aten_step_(q, k, v, igate, fgate, c, n, m, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   // C is updated in place (each element is read and written by one thread); n and m are read by every
   // block of a head, so the new ones go to fresh buffers first.

@@ -14,22 +14,25 @@ bool given(const OptTensor& t) { return t.has_value() && t->defined(); }
 
 }  // namespace
 
-FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                             const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
-                             const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
-  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+FwOut aten_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
+                        int64_t chunk_size, double eps) {
   mLSTMForwardStats stats;
   auto [h, last] = xlstm::mlstm_chunkwise(q, k, v, igate, fgate, state, chunk_size, eps, &stats);
   return {h, stats.normalizer, stats.stabilizer, last.C, last.n, last.m};
 }
 
-BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
-                             const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
-                             const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
-                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
-                             const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
-  const mLSTMState state =
-      checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
+FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                             const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
+}
+
+BwOut aten_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                        const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                        const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                        const mLSTMState& state, int64_t chunk_size, double eps) {
   // This runs as an op kernel, below the autograd dispatch keys: turn autograd back on for the graph.
   const auto tls = c10::impl::tls_local_dispatch_key_set();
   c10::impl::ForceDispatchKeyGuard keys(tls.included_, tls.excluded_ - c10::autograd_dispatch_keyset_with_ADInplaceOrView);
@@ -59,22 +62,45 @@ BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, 
   return {g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]};
 }
 
+BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                             const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                             const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
+                             const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
+  const mLSTMState state =
+      checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
+  return aten_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, chunk_size, eps);
+}
+
+StepOut aten_step(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
+                  const torch::Tensor& fgate, const torch::Tensor& c, const torch::Tensor& n, const torch::Tensor& m,
+                  double eps) {
+  auto [h, state] = xlstm::mlstm_step(q, k, v, igate, fgate, {c, n, m}, eps);
+  return {h, state.C, state.n, state.m};
+}
+
+torch::Tensor aten_step_(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c, torch::Tensor& n,
+                         torch::Tensor& m, double eps) {
+  auto [h, c_new, n_new, m_new] = aten_step(q, k, v, igate, fgate, c, n, m, eps);
+  c.copy_(c_new);
+  n.copy_(n_new);
+  m.copy_(m_new);
+  return h;
+}
+
 StepOut reference_step(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                        const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
                        const torch::Tensor& n, const torch::Tensor& m, double eps) {
   check_step_args("xlstm::mlstm_step", q, k, v, igate, fgate, c, n, m, eps);
-  auto [h, state] = xlstm::mlstm_step(q, k, v, igate, fgate, {c, n, m}, eps);
-  return {h, state.C, state.n, state.m};
+  return aten_step(q, k, v, igate, fgate, c, n, m, eps);
 }
 
 torch::Tensor reference_step_(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c,
                               torch::Tensor& n, torch::Tensor& m, double eps) {
-  auto [h, c_new, n_new, m_new] = reference_step(q, k, v, igate, fgate, c, n, m, eps);
-  c.copy_(c_new);
-  n.copy_(n_new);
-  m.copy_(m_new);
-  return h;
+  check_step_args("xlstm::mlstm_step_", q, k, v, igate, fgate, c, n, m, eps);
+  return aten_step_(q, k, v, igate, fgate, c, n, m, eps);
 }
 
 }  // namespace xlstm::ops::detail

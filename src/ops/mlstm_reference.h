@@ -7,6 +7,8 @@
 #include <optional>
 #include <tuple>
 
+#include "xlstm/state.h"
+
 namespace xlstm::ops::detail {
 
 using OptTensor = std::optional<torch::Tensor>;
@@ -34,5 +36,21 @@ StepOut reference_step(const torch::Tensor& q, const torch::Tensor& k, const tor
 torch::Tensor reference_step_(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                               const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c,
                               torch::Tensor& n, torch::Tensor& m, double eps);
+
+// The same without the argument checks, for a caller that has run them (the CUDA kernels' fallback);
+// `state` is the initial state that optional_state made of c0, n0, m0.
+FwOut aten_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
+                        int64_t chunk_size, double eps);
+BwOut aten_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
+                        const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
+                        const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
+                        const mLSTMState& state, int64_t chunk_size, double eps);
+StepOut aten_step(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,
+                  const torch::Tensor& fgate, const torch::Tensor& c, const torch::Tensor& n, const torch::Tensor& m,
+                  double eps);
+torch::Tensor aten_step_(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                         const torch::Tensor& igate, const torch::Tensor& fgate, torch::Tensor& c, torch::Tensor& n,
+                         torch::Tensor& m, double eps);
 
 }  // namespace xlstm::ops::detail
