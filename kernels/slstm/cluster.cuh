@@ -1,5 +1,5 @@
 // Synchronisation and data movement of the persistent sLSTM kernels: the per-step barrier (block or
-// thread-block cluster), stores into the other CTAs' shared memory (DSMEM), and a per-thread ring of
+// thread-block cluster), the address of a location in another CTA's shared memory (DSMEM), and a per-thread ring of
 // cp.async copies that prefetches each step's inputs several steps ahead (a load issued one step ahead
 // would not hide HBM latency at ~1 us per step).
 #pragma once
@@ -9,41 +9,42 @@
 
 namespace xlstm::kernels {
 
-// Block (cluster == 1) or cluster barrier; with release/acquire semantics for the DSMEM stores.
-__device__ __forceinline__ void step_barrier(int cluster) {
+// The per-step barrier of the block (cluster == 1) or the thread-block cluster, split in two so that
+// work that neither needs nor feeds the other CTAs (global stores, prefetches) runs between arriving
+// and waiting. The arrive has release semantics for the DSMEM stores before it; on sm_90 that is a
+// GPU-scope memory barrier, which also waits for this thread's outstanding global stores, so those are
+// best issued after it. Block barriers only wait (one __syncthreads).
+__device__ __forceinline__ void step_arrive(int cluster) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (cluster > 1) asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void step_wait(int cluster) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   if (cluster > 1) {
-    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+    asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
     return;
   }
 #endif
   __syncthreads();
 }
+__device__ __forceinline__ void step_barrier(int cluster) {
+  step_arrive(cluster);
+  step_wait(cluster);
+}
 
-// Stores v at shared address `addr` of this CTA into cluster rank `rank`'s shared memory (the same
-// offset), through 32-bit shared::cluster addresses (mapa); a plain shared store without a cluster.
-__device__ __forceinline__ uint32_t smem_addr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
-
-template <class V>
-__device__ __forceinline__ void store_to_rank(uint32_t addr, int rank, int cluster, V v) {
-  static_assert(sizeof(V) == 4 || sizeof(V) == 8, "4- or 8-byte stores");
-  uint64_t bits = 0;
-  memcpy(&bits, &v, sizeof(V));
+// The generic address of the same shared-memory location as `ptr` (this CTA's) in the CTA of cluster
+// rank `rank` (mapa); offsets added to it stay in that CTA's shared memory. Not volatile: the compiler
+// may hoist or merge it; the barrier's memory clobber keeps stores through it on their side.
+template <class P>
+__device__ __forceinline__ P* cluster_map(P* ptr, int rank) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  if (cluster > 1) {
-    uint32_t remote;
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(addr), "r"(rank));
-    if constexpr (sizeof(V) == 4)
-      asm volatile("st.shared::cluster.u32 [%0], %1;\n" ::"r"(remote), "r"(static_cast<uint32_t>(bits)) : "memory");
-    else
-      asm volatile("st.shared::cluster.u64 [%0], %1;\n" ::"r"(remote), "l"(bits) : "memory");
-    return;
-  }
+  uint64_t remote;
+  asm("mapa.u64 %0, %1, %2;\n" : "=l"(remote) : "l"(ptr), "r"(rank));
+  return reinterpret_cast<P*>(remote);
+#else
+  return ptr;
 #endif
-  if constexpr (sizeof(V) == 4)
-    asm volatile("st.shared.u32 [%0], %1;\n" ::"r"(addr), "r"(static_cast<uint32_t>(bits)) : "memory");
-  else
-    asm volatile("st.shared.u64 [%0], %1;\n" ::"r"(addr), "l"(bits) : "memory");
 }
 
 // Copies sizeof(E) (4 or 8) bytes from global to shared memory asynchronously; zeros when !valid.
@@ -61,10 +62,11 @@ __device__ __forceinline__ void cp_async_small(E* smem, const void* gmem, bool v
 // the group of step t + Depth - 1 was committed. A thread reads only what it copied itself.
 template <class E, int N, int Depth>
 struct StepRing {
-  E* base;
+  E* mine;  // base + tid
   int threads;
+  __device__ StepRing(E* base, int threads_) : mine(base + threadIdx.x), threads(threads_) {}
   static constexpr size_t bytes(int threads) { return static_cast<size_t>(Depth) * N * threads * sizeof(E); }
-  __device__ E* at(int t, int k) const { return base + ((t % Depth) * N + k) * threads + threadIdx.x; }
+  __device__ E* at(int t, int k) const { return mine + ((static_cast<unsigned>(t) % Depth) * N + k) * threads; }
   __device__ static void commit() { asm volatile("cp.async.commit_group;\n" ::); }
   __device__ static void wait_oldest() { asm volatile("cp.async.wait_group %0;\n" ::"n"(Depth - 1)); }
 };

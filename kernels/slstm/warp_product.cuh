@@ -96,6 +96,7 @@ struct SlstmWarp {
   const SlstmParams& p;
   int lane, group, ks, rank, head, row0, u0;  // u0: the group's first unit within the head
   int U, width, ld;
+  int a_off;  // bf16 path: this lane's ldmatrix element offset in a vector buffer, at its first k-step
   uint32_t rb[kFma ? 1 : 4 * KST][2];  // register-resident R fragments (bf16 path)
   float acc[MT][4][4];
 
@@ -112,6 +113,7 @@ struct SlstmWarp {
     u0 = rank * U + 8 * group;
     width = BW ? 4 * p.DH : p.DH;
     ld = slstm_ld<T>(width);
+    a_off = (lane % 16) * ld + ks * (BW ? 4 * KST : KST) * 16 + 8 * (lane / 16);
   }
 
   // Row (within the tile) and unit (within the head) of accumulator element (mt, 2·half + e).
@@ -175,26 +177,38 @@ struct SlstmWarp {
         }
       }
     } else {
+      // Two accumulator chains per gate in the forward (even and odd k-steps), four interleaved ones in
+      // the backward: the dependent MMA chain is half (a quarter) as long.
+      float odd[MT][4][4];
+      if constexpr (!BW)
+        for (int mt = 0; mt < MT; ++mt)
+          for (int n = 0; n < 4; ++n)
+            for (int e = 0; e < 4; ++e) odd[mt][n][e] = 0.f;
       constexpr int steps = BW ? 4 * KST : KST;
+      const T* a_base = vec + a_off;
 #pragma unroll
       for (int kk = 0; kk < steps; ++kk) {
-        const int col = (ks * steps + kk) * 16 + 8 * (lane / 16);
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
           uint32_t a[4];
-          ldsm_x4(a, vec + (16 * mt + lane % 16) * ld + col);
+          ldsm_x4(a, a_base + 16 * mt * ld + kk * 16);
           if constexpr (BW) {
             mma_16816<T>(acc[mt][kk % 4], a, rb[kk][0], rb[kk][1]);
           } else {
 #pragma unroll
-            for (int g = 0; g < 4; ++g) mma_16816<T>(acc[mt][g], a, rb[g * KST + kk][0], rb[g * KST + kk][1]);
+            for (int g = 0; g < 4; ++g)
+              mma_16816<T>(kk % 2 ? odd[mt][g] : acc[mt][g], a, rb[g * KST + kk][0], rb[g * KST + kk][1]);
           }
         }
       }
-      if constexpr (BW) {
-        for (int mt = 0; mt < MT; ++mt)
-          for (int e = 0; e < 4; ++e) acc[mt][0][e] += acc[mt][1][e] + acc[mt][2][e] + acc[mt][3][e];
-      }
+      for (int mt = 0; mt < MT; ++mt)
+        for (int e = 0; e < 4; ++e) {
+          if constexpr (BW) {
+            acc[mt][0][e] += acc[mt][1][e] + acc[mt][2][e] + acc[mt][3][e];
+          } else {
+            for (int g = 0; g < 4; ++g) acc[mt][g][e] += odd[mt][g][e];
+          }
+        }
     }
   }
 
@@ -220,10 +234,22 @@ struct SlstmWarp {
     }
   }
 
-  // Writes the pair (row, col), (row, col + 1) into buffer `vec` of every CTA of the cluster.
-  __device__ void broadcast(T* vec, int r, int col, RawPair<T> v) const {
-    const uint32_t addr = smem_addr(vec + r * ld + col);
-    for (int q = 0; q < p.cluster; ++q) store_to_rank(addr, (rank + q) % p.cluster, p.cluster, v);
+  // Writes the pairs v[i] at local + i·stride (this CTA's shared memory) and at the same place in every
+  // other CTA of the cluster, each CTA starting with its own rank so that the stores spread over the targets.
+  template <int N>
+  __device__ void broadcast(T* local, int stride, const RawPair<T> (&v)[N]) const {
+    if (p.cluster == 1) {
+#pragma unroll
+      for (int i = 0; i < N; ++i) store_pair(local + i * stride, v[i]);
+      return;
+    }
+    int r = rank;
+    for (int q = 0; q < p.cluster; ++q) {
+      T* target = cluster_map(local, r);
+#pragma unroll
+      for (int i = 0; i < N; ++i) store_pair(target + i * stride, v[i]);
+      r = r + 1 == p.cluster ? 0 : r + 1;
+    }
   }
 };
 
