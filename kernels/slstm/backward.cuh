@@ -2,8 +2,8 @@
 //   dy_t (given) + R dg_{t+1} -> pointwise derivative (pointwise.cuh) with the forward's cached gate
 //   pre-activations and previous c, n, m -> dg_t and the carried dc, dn, dm,
 // with the same cluster shape as the forward (warp_product.cuh): dg_t (4 gates) is the next step's MMA
-// operand, broadcast through DSMEM, one cluster barrier per step, the inputs prefetched Depth steps
-// ahead. dg_t is also stored (fp32) as the gradient of wx; dR and db are reductions of it over time
+// operand, broadcast through DSMEM and handed over as in the forward (StepSync), the inputs prefetched
+// Depth steps ahead. dg_t is also stored (fp32) as the gradient of wx; dR and db are reductions of it over time
 // that the op binding does after the loop. After step 0 one more product gives the gradient of y_0.
 #pragma once
 
@@ -31,6 +31,8 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
       reinterpret_cast<float2*>(smem_raw + 2 * layout.vec + (DyRing::bytes(threads) + 15) / 16 * 16), threads);
   float* red = reinterpret_cast<float*>(smem_raw + 2 * layout.vec + layout.ring);
   float* rs = red + layout.red / sizeof(float);
+  const StepSync sync = w.step_sync(smem_raw + layout.bars_offset(), 4);
+  sync.init(static_cast<int>(blockDim.x) / 32);
 
   for (int idx = threadIdx.x; idx < 2 * vec_elems; idx += blockDim.x) vec0[idx] = from_float<T>(0.f);
   w.load_R(rs);
@@ -87,8 +89,9 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
   step_barrier(p.cluster);
 
   for (int t = p.S - 1; t >= 0; --t) {
-    const int cur = (p.S - 1 - t) & 1;
-    if (t < p.S - 1) {
+    const int i = p.S - 1 - t, cur = i & 1;  // iteration i
+    if (i > 0) {
+      sync.wait(i);
       w.product(vec0 + (cur ? vec_elems : 0), rs);  // R dg_{t+1}: the gradient y_t receives through the recurrence
       w.reduce(red);
     }
@@ -116,10 +119,10 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
         }
         RawPair<T> v[4];
         for (int g = 0; g < 4; ++g) v[g] = pack<T>(dg[mt][half][g][0], dg[mt][half][g][1]);
-        w.broadcast(next + w.row(mt, half) * ld + j, DH, v);
+        w.broadcast(next + w.row(mt, half) * ld + j, DH, v, sync, cur ^ 1);
       }
-    step_arrive(p.cluster);
-    // Off the serial chain, between arriving and waiting: the gate gradients (= dwx), the next prefetch.
+    sync.arrive(i);
+    // Off the serial chain: the gate gradients (= dwx), the next prefetch.
     for (int mt = 0; mt < MT; ++mt)
       for (int half = 0; half < 2; ++half) {
         if (!own[mt][half]) continue;
@@ -127,10 +130,10 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
         dgates_at[mt][half] -= gates_step;
       }
     prefetch(t - kDepth);
-    step_wait(p.cluster);
   }
 
   // The gradient of y_0 = R dg_0, then the initial state's gradient.
+  sync.wait(p.S);
   w.product(vec0 + ((p.S & 1) ? vec_elems : 0), rs);
   w.reduce(red);
   if (p.ds0)
@@ -143,6 +146,7 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
         store_f2(ds0 + 2 * BH, dn[mt][half][0], dn[mt][half][1]);
         store_f2(ds0 + 3 * BH, dm[mt][half][0], dm[mt][half][1]);
       }
+  sync.finish(p.S);
 }
 
 }  // namespace xlstm::kernels

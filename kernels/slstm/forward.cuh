@@ -2,10 +2,10 @@
 //   g_t = wx_t + R^T y_{t-1} + b (4 gates per unit), pointwise -> y_t, c_t, n_t, m_t (states fp32).
 // Per step: the recurrent product on the register-resident R (warp_product.cuh), the pointwise update
 // in the threads that own the (row, unit) pairs, y_t written as the next step's MMA operand straight
-// into the shared memory of every CTA of the cluster (DSMEM, double-buffered), one cluster barrier. No
-// grid-wide sync and no global round trip sit on the serial chain; wx is prefetched Depth steps ahead,
-// y and the backward's caches (gate pre-activations, c, n, m) are stored off the chain, between the
-// two halves of the barrier, through per-thread pointers advanced one step at a time.
+// into the shared memory of every CTA of the cluster (DSMEM, double-buffered, counted on the receiving
+// CTA's mbarrier: StepSync in cluster.cuh). No cluster-wide barrier, grid-wide sync or global round
+// trip sits on the serial chain; wx is prefetched Depth steps ahead, y and the backward's caches (gate
+// pre-activations, c, n, m) are stored off the chain through per-thread pointers advanced a step at a time.
 #pragma once
 
 #include "slstm/pointwise.cuh"
@@ -29,6 +29,8 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_fw_kernel(SlstmPara
                                             static_cast<int>(blockDim.x));
   float* red = reinterpret_cast<float*>(smem_raw + 2 * layout.vec + layout.ring);
   float* rs = red + layout.red / sizeof(float);
+  const StepSync sync = w.step_sync(smem_raw + layout.bars_offset(), 1);
+  sync.init(static_cast<int>(blockDim.x) / 32);
 
   // Buffer 0 = y_0 of the whole tile, buffer 1 = zeros (rows past B stay zero in both).
   for (int idx = threadIdx.x; idx < 16 * MT * ld; idx += blockDim.x) {
@@ -88,6 +90,7 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_fw_kernel(SlstmPara
 
   for (int t = 0; t < p.S; ++t) {
     const int cur = t & 1;
+    if (t > 0) sync.wait(t);
     w.product(vec0 + (cur ? vec_elems : 0), rs);
     w.reduce(red);
     ring.wait_oldest();
@@ -105,10 +108,10 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_fw_kernel(SlstmPara
           y[mt][half][e] = slstm_step_unit<kFast>({g[0], g[1], g[2], g[3]}, c[mt][half][e], n[mt][half][e], m[mt][half][e]);
         }
         const RawPair<T> yv[1] = {pack<T>(y[mt][half][0], y[mt][half][1])};
-        w.broadcast(next + w.row(mt, half) * ld + j, 0, yv);
+        w.broadcast(next + w.row(mt, half) * ld + j, 0, yv, sync, cur ^ 1);
       }
-    step_arrive(p.cluster);
-    // Off the serial chain, between arriving and waiting: y_t, the backward's caches, the next prefetch.
+    sync.arrive(t);
+    // Off the serial chain: y_t, the backward's caches, the next prefetch.
     for (int mt = 0; mt < MT; ++mt)
       for (int half = 0; half < 2; ++half) {
         if (!own[mt][half]) continue;
@@ -126,8 +129,8 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_fw_kernel(SlstmPara
         }
       }
     prefetch(t + kDepth);
-    step_wait(p.cluster);
   }
+  sync.finish(p.S);
 
   for (int mt = 0; mt < MT; ++mt)
     for (int half = 0; half < 2; ++half) {

@@ -64,11 +64,13 @@ __host__ __device__ constexpr int slstm_ld(int width) {
 template <class T, bool BW>
 constexpr int kSlstmRingDepth = std::is_same_v<T, float> ? (BW ? 1 : 4) : (BW ? 4 : 8);
 
-// Shared memory, in this order: two vector buffers, the input ring(s), the ksplit reduction buffer
-// and (fp32) the R slice. Every part is a multiple of 16 bytes.
+// Shared memory, in this order: two vector buffers, the input ring(s), the ksplit reduction buffer,
+// (fp32) the R slice, and the two mbarriers of StepSync. Every part is a multiple of 16 bytes.
 struct SlstmSmem {
   size_t vec = 0, ring = 0, red = 0, rs = 0;
-  __host__ __device__ size_t total() const { return 2 * vec + ring + red + rs; }
+  static constexpr size_t kBars = 16;
+  __host__ __device__ size_t bars_offset() const { return 2 * vec + ring + red + rs; }
+  __host__ __device__ size_t total() const { return bars_offset() + kBars; }
 };
 
 // Elements per thread and step of the backward's float2 ring: 4 gates and the previous c, n, m.
@@ -234,21 +236,27 @@ struct SlstmWarp {
     }
   }
 
-  // Writes the pairs v[i] at local + i·stride (this CTA's shared memory) and at the same place in every
-  // other CTA of the cluster, each CTA starting with its own rank so that the stores spread over the targets.
+  // The StepSync of this CTA: its mbarriers at `bars`, and the bytes the other CTAs of the cluster
+  // send it per iteration (their units of every valid row of the tile; n_stores pairs per unit pair).
+  __device__ StepSync step_sync(const void* bars, int n_stores) const {
+    const int rows = min(16 * MT, p.B - row0);
+    return {p.cluster, smem_addr(bars), static_cast<uint32_t>(rows * (p.cluster - 1) * U * n_stores * sizeof(T))};
+  }
+
+  // Writes the pairs v[i] at local + i·stride, a place in vector buffer b of this CTA, and at the same
+  // place in every other CTA of the cluster (store_async, counted on that CTA's mbarrier of buffer b),
+  // each CTA starting with the rank after its own so that the stores spread over the targets.
   template <int N>
-  __device__ void broadcast(T* local, int stride, const RawPair<T> (&v)[N]) const {
-    if (p.cluster == 1) {
+  __device__ void broadcast(T* local, int stride, const RawPair<T> (&v)[N], const StepSync& sync, int b) const {
 #pragma unroll
-      for (int i = 0; i < N; ++i) store_pair(local + i * stride, v[i]);
-      return;
-    }
+    for (int i = 0; i < N; ++i) store_pair(local + i * stride, v[i]);
+    const uint32_t addr = smem_addr(local), step = static_cast<uint32_t>(stride * sizeof(T));
     int r = rank;
-    for (int q = 0; q < p.cluster; ++q) {
-      T* target = cluster_map(local, r);
-#pragma unroll
-      for (int i = 0; i < N; ++i) store_pair(target + i * stride, v[i]);
+    for (int q = 1; q < p.cluster; ++q) {
       r = r + 1 == p.cluster ? 0 : r + 1;
+      const uint32_t target = cluster_addr(addr, r), bar = sync.remote_bar(b, r);
+#pragma unroll
+      for (int i = 0; i < N; ++i) store_async(target + i * step, v[i], bar);
     }
   }
 };
