@@ -292,6 +292,47 @@ TEST_F(CudaMlstmOps, ModelDispatchRunsTheOps) {
   }
 }
 
+// The autograd path keeps the forward's chunk states (mlstm_chunkwise_fw_cached) and the backward reads
+// them instead of recomputing them; both ways give the same gradients (up to the order of the fp64
+// atomic sums), and a cache that does not fit the inputs is refused by name.
+TEST_F(CudaMlstmOps, BackwardWithKeptChunkStatesEqualsRecomputation) {
+  torch::manual_seed(8);
+  for (torch::Dtype dt : {torch::kFloat32, torch::kBFloat16}) {
+    const Case c{2, 2, 300, 128, 256, true, true, dt};
+    SCOPED_TRACE(c.name());
+    const Data d = random_data(c);
+    auto x = leaves_of(c, d, c.dt, torch::kFloat32);
+    for (auto& t : x) t = t.detach();  // the ops themselves, no autograd
+    const ops::OptTensor c0 = x[5], n0 = x[6], m0 = x[7], dc = d.dc, dn = d.dn, dm = d.dm;
+    auto [h, n_out, m_out, cl, nl, ml, chunk_states, chunk_n, chunk_m] =
+        ops::mlstm_chunkwise_fw_cached(x[0], x[1], x[2], x[3], x[4], c0, n0, m0, 128, kMlstmEps);
+    EXPECT_EQ(chunk_states.sizes(), (c10::IntArrayRef{2, 2, 3, 128, 256}));
+    EXPECT_EQ(chunk_m.scalar_type(), torch::kFloat64);
+    auto [h2, n_out2, m_out2, cl2, nl2, ml2] =
+        ops::mlstm_chunkwise_fw(x[0], x[1], x[2], x[3], x[4], c0, n0, m0, 128, kMlstmEps);
+    EXPECT_TRUE(torch::equal(h, h2) && torch::equal(cl, cl2));
+    const auto bw = [&](const ops::OptTensor& s, const ops::OptTensor& n, const ops::OptTensor& m) {
+      testing::poison_cuda_allocator(int64_t{1} << 30);
+      return ops::mlstm_chunkwise_bw(d.dh, dc, dn, dm, x[0], x[1], x[2], x[3], x[4], c0, n0, m0, n_out, m_out, 128,
+                                     kMlstmEps, s, n, m);
+    };
+    const auto kept = bw(chunk_states, chunk_n, chunk_m), recomputed = bw(std::nullopt, std::nullopt, std::nullopt);
+    XLSTM_EXPECT_CLOSE(std::get<0>(kept), std::get<0>(recomputed), 1e-6);
+    XLSTM_EXPECT_CLOSE(std::get<1>(kept), std::get<1>(recomputed), 1e-6);
+    XLSTM_EXPECT_CLOSE(std::get<2>(kept), std::get<2>(recomputed), 1e-6);
+    XLSTM_EXPECT_CLOSE(std::get<4>(kept), std::get<4>(recomputed), 1e-6);
+    XLSTM_EXPECT_CLOSE(std::get<5>(kept), std::get<5>(recomputed), 1e-6);
+    XLSTM_EXPECT_CLOSE(std::get<7>(kept), std::get<7>(recomputed), 1e-6);
+    try {
+      bw(chunk_states.narrow(2, 0, 2), chunk_n, chunk_m);
+      ADD_FAILURE() << "expected an error";
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what_without_backtrace()).find("chunk_states must be"), std::string::npos)
+          << e.what_without_backtrace();
+    }
+  }
+}
+
 TEST_F(CudaMlstmOps, RejectsInputsOnDifferentDevices) {
   const Case c{1, 1, 10, 64, 64, false, false, torch::kFloat32};
   const Data d = random_data(c);

@@ -30,8 +30,8 @@ mLSTMState random_state(int64_t B, int64_t NH, int64_t DK, int64_t DV, torch::Dt
 }
 
 TEST(MlstmOps, SchemasAreRegistered) {
-  for (const char* name : {"xlstm::mlstm_chunkwise_fw", "xlstm::mlstm_chunkwise_bw", "xlstm::mlstm_step",
-                           "xlstm::mlstm_step_"})
+  for (const char* name : {"xlstm::mlstm_chunkwise_fw", "xlstm::mlstm_chunkwise_fw_cached", "xlstm::mlstm_chunkwise_bw",
+                           "xlstm::mlstm_step", "xlstm::mlstm_step_"})
     EXPECT_TRUE(c10::Dispatcher::singleton().findSchema({name, ""}).has_value()) << name;
 }
 
@@ -102,6 +102,26 @@ TEST(MlstmOps, BackwardOpWithoutInitialStateLeavesStateGradientsUndefined) {
   EXPECT_FALSE(std::get<5>(g).defined() || std::get<6>(g).defined() || std::get<7>(g).defined());
 }
 
+// On the ATen path the cached forward is the forward with an empty cache, and the backward takes the
+// cache arguments (empty = none) and gives the same gradients.
+TEST(MlstmOps, CachedForwardOnTheCpuHasAnEmptyCache) {
+  torch::manual_seed(8);
+  auto in = random_inputs(2, 2, 21, 8, 4);
+  const auto none = std::nullopt;
+  auto [h, n_out, m_out, c, n, m] = ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, none, none, none, 8, kMlstmEps);
+  auto [h2, n_out2, m_out2, c2, n2, m2, chunk_states, chunk_n, chunk_m] =
+      ops::mlstm_chunkwise_fw_cached(in.q, in.k, in.v, in.i, in.f, none, none, none, 8, kMlstmEps);
+  EXPECT_TRUE(torch::equal(h, h2) && torch::equal(n_out, n_out2) && torch::equal(m_out, m_out2));
+  EXPECT_TRUE(torch::equal(c, c2) && torch::equal(n, n2) && torch::equal(m, m2));
+  EXPECT_EQ(chunk_states.numel() + chunk_n.numel() + chunk_m.numel(), 0);
+  auto dh = torch::randn_like(h);
+  auto g = ops::mlstm_chunkwise_bw(dh, none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none, n_out, m_out,
+                                   8, kMlstmEps);
+  auto g2 = ops::mlstm_chunkwise_bw(dh, none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none, n_out,
+                                    m_out, 8, kMlstmEps, chunk_states, chunk_n, chunk_m);
+  EXPECT_TRUE(torch::equal(std::get<0>(g), std::get<0>(g2)) && torch::equal(std::get<4>(g), std::get<4>(g2)));
+}
+
 TEST(MlstmOps, StepOpsAreTheReferenceStep) {
   torch::manual_seed(3);
   auto in = random_inputs(2, 3, 1, 8, 4);
@@ -161,6 +181,12 @@ TEST(MlstmOps, RejectsBadArgumentsNamingThem) {
                                 n_out, m_out, 4, kMlstmEps);
       },
       "dc_last must have shape");
+  expect_error(
+      [&] {
+        ops::mlstm_chunkwise_bw(h, none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none, n_out, m_out, 4,
+                                kMlstmEps, torch::zeros({1, 2, 2, 4, 4}), none, torch::zeros({1, 2, 3}));
+      },
+      "give all of chunk_states, chunk_n, chunk_m or none (got chunk_states yes, chunk_n no, chunk_m yes)");
   auto q1 = in.q.select(2, 0), k1 = in.k.select(2, 0), v1 = in.v.select(2, 0);
   expect_error([&] { ops::mlstm_step(q1, k1, v1, in.i, in.f.select(2, 0), s0.C, s0.n, s0.m, kMlstmEps); },
                "igate must have shape");

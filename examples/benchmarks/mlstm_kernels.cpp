@@ -3,8 +3,9 @@
 // flushed before it, median reported; FLOPs counted as in kernels.md §5.1; the reference kernels'
 // numbers (kernels.md §0, same H100 class) and this project's targets printed beside ours.
 //   chunkwise  B8 NH8 S8192 at (dq256, dv512) (the 7B layout) and (dq512, dv512), chunk 64/128/256;
-//              fw = forward op, fw+bw = forward op then backward op with dh = 1 (backward of h.sum());
-//              peak memory of fw+bw at the 7B layout
+//              fw = forward op (inference), fw+bw = the training path that autograd runs: the cached
+//              forward (mlstm_chunkwise_fw_cached) then the backward op with its chunk states and
+//              dh = 1 (backward of h.sum()); peak memory of fw+bw at the 7B layout
 //   step       B1 and B16 at the 7B layout (NH8 dq256 dv512): 32 steps with 32 separate states (32
 //              layers) captured in one CUDA graph and replayed; microseconds per layer.
 // --profile runs one forward and one backward at the 7B layout (L128) and exits (for ncu).
@@ -114,9 +115,10 @@ void bench_chunkwise(int64_t dq, int64_t dv, const Reference& ref, int iters) {
     const OptTensor none;
     auto fw = [&] { return xlstm::ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, none, none, none, L, xlstm::kMlstmEps); };
     auto fwbw = [&] {
-      auto [h, n_out, m_out, c, n, m] = fw();
+      auto [h, n_out, m_out, c, n, m, chunk_states, chunk_n, chunk_m] = xlstm::ops::mlstm_chunkwise_fw_cached(
+          in.q, in.k, in.v, in.i, in.f, none, none, none, L, xlstm::kMlstmEps);
       xlstm::ops::mlstm_chunkwise_bw(dh, none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none, n_out,
-                                     m_out, L, xlstm::kMlstmEps);
+                                     m_out, L, xlstm::kMlstmEps, chunk_states, chunk_n, chunk_m);
     };
     const double t_fw = median_ms(fw, iters), t_fwbw = median_ms(fwbw, iters);
     const double tokens = double(B) * NH * S;
@@ -184,10 +186,10 @@ void profile_once() {
   torch::NoGradGuard no_grad;
   auto in = make_inputs(8, 8, 8192, 256, 512, torch::kBFloat16);
   const OptTensor none;
-  auto [h, n_out, m_out, c, n, m] =
-      xlstm::ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, none, none, none, 128, xlstm::kMlstmEps);
+  auto [h, n_out, m_out, c, n, m, chunk_states, chunk_n, chunk_m] =
+      xlstm::ops::mlstm_chunkwise_fw_cached(in.q, in.k, in.v, in.i, in.f, none, none, none, 128, xlstm::kMlstmEps);
   xlstm::ops::mlstm_chunkwise_bw(torch::ones_like(h), none, none, none, in.q, in.k, in.v, in.i, in.f, none, none, none,
-                                 n_out, m_out, 128, xlstm::kMlstmEps);
+                                 n_out, m_out, 128, xlstm::kMlstmEps, chunk_states, chunk_n, chunk_m);
   torch::cuda::synchronize();
 }
 

@@ -4,7 +4,8 @@
 //   CUDA      the kernels in kernels/mlstm/ (chunkwise forward/backward, step); head dims that are not
 //             multiples of 64 in [64, 1024], dtypes other than fp32/fp16/bf16 and GPUs below compute
 //             capability 8.0 fall back to the ATen reference with a one-time warning;
-//   Autograd  mlstm_chunkwise_fw records a node whose backward calls mlstm_chunkwise_bw.
+//   Autograd  mlstm_chunkwise_fw records a node whose backward calls mlstm_chunkwise_bw (with the chunk
+//             states that mlstm_chunkwise_fw_cached kept when a gradient is needed).
 //
 // Schemas (shapes in comments; fp32 means float64 too when q is float64, which only the ATen path runs):
 //
@@ -22,12 +23,26 @@
 //     inputs run the bf16 kernels (one rounding of the inputs to bf16): scaled intermediates of the
 //     backward leave the fp16 range.
 //
+//   mlstm_chunkwise_fw_cached(the arguments of mlstm_chunkwise_fw)
+//       -> (the outputs of mlstm_chunkwise_fw, Tensor chunk_states, Tensor chunk_n, Tensor chunk_m)
+//     The forward for training: when the CUDA kernels run, also the state entering each of the kernels'
+//     chunks, for mlstm_chunkwise_bw (which then skips recomputing them): chunk_states (B, NH, NC, DHQK,
+//     DHV) in the compute dtype (bf16 for fp16 inputs), chunk_n (B, NH, NC, DHQK) fp32 and chunk_m
+//     (B, NH, NC + 1) fp64 (the stabilisers before each chunk and at the end), NC = ceil(S / L) for the
+//     kernels' chunk length L. Empty tensors on the ATen paths. Costs the memory of chunk_states
+//     (S / L * DHQK * DHV elements per head, e.g. 1.07 GB at B8 NH8 S8192 DHQK256 DHV512 L128) for the
+//     time of one recurrent pass in the backward. No autograd kernel of its own: mlstm_chunkwise_fw's
+//     autograd kernel calls it when a gradient is needed.
+//
 //   mlstm_chunkwise_bw(Tensor dh, Tensor? dc_last, Tensor? dn_last, Tensor? dm_last,
 //                      Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate,
 //                      Tensor? c0, Tensor? n0, Tensor? m0, Tensor n_out, Tensor m_out,
-//                      int chunk_size, float eps)
+//                      int chunk_size, float eps, Tensor? chunk_states=None, Tensor? chunk_n=None,
+//                      Tensor? chunk_m=None)
 //       -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, Tensor dfgate, Tensor dc0, Tensor dn0, Tensor dm0)
-//     dh like h; optional gradients of the last state (missing = 0); n_out, m_out from the forward.
+//     dh like h; optional gradients of the last state (missing = 0); n_out, m_out from the forward; the
+//     cache of mlstm_chunkwise_fw_cached for the same inputs and chunk_size, all three or none (empty
+//     tensors count as none; the kernels then recompute the states).
 //     dq, dk, dv in q's dtype, the rest fp32; dc0, dn0, dm0 are undefined without an initial state.
 //     The gradients are exact, including the paths through the stabiliser m (which h depends on only
 //     through eps) and through m_last.
@@ -84,13 +99,22 @@ mlstm_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, const torch::
                    const OptTensor& n0 = std::nullopt, const OptTensor& m0 = std::nullopt, int64_t chunk_size = 64,
                    double eps = kMlstmEps);
 
+using MlstmFwCachedOut = std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor,
+                                    torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor>;
+MlstmFwCachedOut mlstm_chunkwise_fw_cached(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                           const torch::Tensor& igate, const torch::Tensor& fgate,
+                                           const OptTensor& c0 = std::nullopt, const OptTensor& n0 = std::nullopt,
+                                           const OptTensor& m0 = std::nullopt, int64_t chunk_size = 64,
+                                           double eps = kMlstmEps);
+
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor,
            torch::Tensor>
 mlstm_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                    const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                    const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0, const OptTensor& n0,
                    const OptTensor& m0, const torch::Tensor& n_out, const torch::Tensor& m_out,
-                   int64_t chunk_size = 64, double eps = kMlstmEps);
+                   int64_t chunk_size = 64, double eps = kMlstmEps, const OptTensor& chunk_states = std::nullopt,
+                   const OptTensor& chunk_n = std::nullopt, const OptTensor& chunk_m = std::nullopt);
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> mlstm_step(
     const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& igate,

@@ -1,10 +1,11 @@
 // The launch sequences of the chunkwise mLSTM (kernels.md §1.2-1.3) and the step, dispatched on the
 // input dtype.
 //   forward:  gate_prep -> recurrent (chunk states, last state) -> scores (P, normaliser) -> h
-//   backward: gate_prep -> recurrent (states again) -> xdot (q . C dh) -> scores (P', dS, a, dm, intra
-//             gate sums) -> recurrent in reverse (dC states, dC0, per-chunk gate sums)
-//             -> dq, dk, dv -> gate_grad (di, df, dm0)
-// Only the forward's h, n_out and m_out are kept between the two; the states are recomputed.
+//   backward: gate_prep -> recurrent (states again, unless the forward kept them) -> xdot (q . C dh)
+//             -> scores (P', dS, a, dm, intra gate sums) -> recurrent in reverse (dC states, dC0,
+//             per-chunk gate sums) -> dq, dk, dv -> gate_grad (di, df, dm0)
+// Between the two the forward's h, n_out and m_out are kept, and for training (the op's cache) the
+// chunk states C_{k-1}, n_{k-1} and the stabilisers m_k, which saves the backward the recurrent walk.
 #include "mlstm/launch.h"
 
 #include <cuda_bf16.h>
@@ -30,7 +31,7 @@ void backward(const ChunkwiseParams& p, cudaStream_t stream) {
   cudaMemsetAsync(p.dchunk, 0, sizes.chunks * sizeof(double), stream);
   cudaMemsetAsync(p.c0dot, 0, heads * sizeof(double), stream);
   launch_gate_prep(p, stream);
-  launch_recurrent<T>(p, /*backward=*/false, stream);  // (no last-state outputs in p)
+  if (!p.states_ready) launch_recurrent<T>(p, /*backward=*/false, stream);  // (no last-state outputs in p)
   launch_chunk_gemm<T>(p, GemmKind::xdot, stream);
   launch_scores<T>(p, /*backward=*/true, stream);
   launch_recurrent<T>(p, /*backward=*/true, stream);

@@ -46,7 +46,12 @@ struct ChunkwiseParams {
   SeqTensor dq, dk, dv;
   float *di = nullptr, *df = nullptr, *dc0 = nullptr, *dn0 = nullptr, *dm0 = nullptr;
 
-  // scratch, allocated by the binding (sizes in scratch_sizes.h)
+  // backward: states, n_states and chunk_m already hold the forward's values (the op's cache), so the
+  // states are not recomputed
+  bool states_ready = false;
+
+  // scratch, allocated by the binding (sizes in launch.h's ChunkwiseScratch); states, n_states and
+  // chunk_m are outputs of a forward that keeps them for the backward
   // gate values in fp64: their rounding would otherwise set the accuracy of every gate weight
   double *gate_b = nullptr, *gate_ib = nullptr, *gate_cm = nullptr;  // (BNH, NC*L)
   double *chunk_g = nullptr, *chunk_amax = nullptr;                   // (BNH, NC)

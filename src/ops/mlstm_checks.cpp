@@ -114,6 +114,19 @@ mLSTMState checked_bw_state(const torch::Tensor& dh, const OptTensor& dc_last, c
   return state;
 }
 
+bool check_chunk_cache(const char* op, const torch::Tensor& q, const OptTensor& chunk_states, const OptTensor& chunk_n,
+                       const OptTensor& chunk_m) {
+  const auto present = [](const OptTensor& t) { return t.has_value() && t->defined() && t->numel() > 0; };
+  const bool s = present(chunk_states), n = present(chunk_n), m = present(chunk_m);
+  TORCH_CHECK(s == n && n == m, op, ": give all of chunk_states, chunk_n, chunk_m or none (got chunk_states ",
+              s ? "yes" : "no", ", chunk_n ", n ? "yes" : "no", ", chunk_m ", m ? "yes" : "no", ")");
+  if (s)
+    for (const auto* t : {&chunk_states, &chunk_n, &chunk_m})
+      TORCH_CHECK((*t)->device() == q.device(), op, ": the chunk cache is on ", (*t)->device(), " but q on ",
+                  q.device());
+  return s;
+}
+
 void check_step_args(const char* op, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
                      const torch::Tensor& n, const torch::Tensor& m, double eps) {

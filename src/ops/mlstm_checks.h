@@ -37,6 +37,11 @@ mLSTMState checked_bw_state(const torch::Tensor& dh, const OptTensor& dc_last, c
                             const OptTensor& c0, const OptTensor& n0, const OptTensor& m0, const torch::Tensor& n_out,
                             const torch::Tensor& m_out, int64_t chunk_size, double eps);
 
+// The cache arguments of mlstm_chunkwise_bw: all three or none (an empty tensor counts as none) and on
+// q's device; returns whether it is given. Shapes and dtypes are the kernels' to check (they define them).
+bool check_chunk_cache(const char* op, const torch::Tensor& q, const OptTensor& chunk_states, const OptTensor& chunk_n,
+                       const OptTensor& chunk_m);
+
 void check_step_args(const char* op, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& igate, const torch::Tensor& fgate, const torch::Tensor& c,
                      const torch::Tensor& n, const torch::Tensor& m, double eps);

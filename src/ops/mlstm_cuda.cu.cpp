@@ -119,10 +119,16 @@ void set_common(P& p, const torch::Tensor& q, int64_t dqk, int64_t dhv, double e
   p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dqk)));
 }
 
-// Dimensions and inputs (kept alive by `keep`) in p, and the forward's scratch buffers recorded in ws.
+// The chunk states the forward keeps for the backward (mlstm_chunkwise_fw_cached's cache).
+struct ChunkCache {
+  torch::Tensor states, n, m;  // (B, NH, NC, DQK, DHV) compute dtype, (B, NH, NC, DQK) fp32, (B, NH, NC + 1) fp64
+};
+
+// Dimensions and inputs (kept alive by `keep`) in p, and the forward's scratch buffers recorded in ws;
+// the chunk states among them unless `cache` (then the caller points p at a ChunkCache).
 void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                       const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
-                      int64_t chunk_size, double eps, std::vector<torch::Tensor>& keep, Workspace& ws) {
+                      int64_t chunk_size, double eps, bool cache, std::vector<torch::Tensor>& keep, Workspace& ws) {
   set_common(p, q, q.size(3), v.size(3), eps);
   p.S = static_cast<int>(q.size(2));
   p.L = kernel_chunk(chunk_size);
@@ -145,26 +151,60 @@ void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch
   for (double** sum : {&p.gate_b, &p.gate_ib, &p.gate_cm}) ws.add(*sum, sizes.positions);
   ws.add(p.chunk_g, sizes.chunks);
   ws.add(p.chunk_amax, sizes.chunks);
-  ws.add(p.chunk_m, sizes.chunk_m);
-  ws.add_bytes(p.states, sizes.states * elem);
-  ws.add(p.n_states, sizes.n_states);
+  if (!cache) {
+    ws.add(p.chunk_m, sizes.chunk_m);
+    ws.add_bytes(p.states, sizes.states * elem);
+    ws.add(p.n_states, sizes.n_states);
+  }
   ws.add_bytes(p.pbuf, sizes.scores * elem);
 }
 
-FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                        const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
-                        const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
-  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
-  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
+std::vector<int64_t> cache_states_shape(const K::ChunkwiseParams& p) { return {p.B, p.NH, p.NC, p.DQK, p.DHV}; }
+std::vector<int64_t> cache_n_shape(const K::ChunkwiseParams& p) { return {p.B, p.NH, p.NC, p.DQK}; }
+std::vector<int64_t> cache_m_shape(const K::ChunkwiseParams& p) { return {p.B, p.NH, p.NC + 1}; }
+
+void use_cache(K::ChunkwiseParams& p, const ChunkCache& c) {
+  p.states = c.states.data_ptr();
+  p.n_states = c.n.data_ptr<float>();
+  p.chunk_m = c.m.data_ptr<double>();
+}
+
+// The cache given to the backward, checked against the kernels' shapes for these inputs (a cache from
+// other inputs or another chunk_size would be read out of bounds), made contiguous.
+ChunkCache checked_cache(const K::ChunkwiseParams& p, const torch::Tensor& qc, const torch::Tensor& states,
+                         const torch::Tensor& n, const torch::Tensor& m) {
+  const char* op = "xlstm::mlstm_chunkwise_bw";
+  const auto check = [&](const char* name, const torch::Tensor& t, const std::vector<int64_t>& shape,
+                         torch::ScalarType dtype) {
+    TORCH_CHECK(t.sizes() == c10::IntArrayRef(shape) && t.scalar_type() == dtype, op, ": ", name, " must be ", dtype,
+                " of shape ", c10::IntArrayRef(shape), " (the cache of mlstm_chunkwise_fw_cached for these inputs and ",
+                "chunk_size), got ", t.scalar_type(), " of shape ", t.sizes());
+  };
+  check("chunk_states", states, cache_states_shape(p), qc.scalar_type());
+  check("chunk_n", n, cache_n_shape(p), torch::kFloat32);
+  check("chunk_m", m, cache_m_shape(p), torch::kFloat64);
+  return {states.contiguous(), n.contiguous(), m.contiguous()};
+}
+
+// The forward kernels on checked inputs; with `cache` the chunk states go to fresh tensors (returned).
+FwOut chunkwise_fw_kernels(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                           const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
+                           int64_t chunk_size, double eps, ChunkCache* cache) {
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
   Workspace ws;
   K::ChunkwiseParams p;
   const auto qc = chunkwise_input(q);
-  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep, ws);
+  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps,
+                   cache != nullptr, keep, ws);
   keep.push_back(ws.allocate(q.device()));
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
   const auto f32 = q.options().dtype(torch::kFloat32);
+  if (cache) {
+    *cache = {torch::empty(cache_states_shape(p), qc.options()), torch::empty(cache_n_shape(p), f32),
+              torch::empty(cache_m_shape(p), q.options().dtype(torch::kFloat64))};
+    use_cache(p, *cache);
+  }
   auto h = torch::empty({B, NH, S, DV}, qc.options());
   auto n_out = torch::empty({B, NH, S}, f32), m_out = torch::empty({B, NH, S}, f32);
   auto c_last = torch::empty({B, NH, DK, DV}, f32), n_last = torch::empty({B, NH, DK}, f32);
@@ -179,21 +219,50 @@ FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const to
   return {h.to(q.scalar_type()), n_out, m_out, c_last, n_last, m_last};
 }
 
+FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                        const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
+  return chunkwise_fw_kernels(q, k, v, igate, fgate, state, chunk_size, eps, nullptr);
+}
+
+FwCachedOut chunkwise_fw_cached_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                     const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                                     const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  if (!use_kernels("xlstm::mlstm_chunkwise_fw_cached", q, v))
+    return without_cache(aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps));
+  ChunkCache cache;
+  const FwOut out = chunkwise_fw_kernels(q, k, v, igate, fgate, state, chunk_size, eps, &cache);
+  return std::tuple_cat(out, std::make_tuple(cache.states, cache.n, cache.m));
+}
+
 BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                         const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
                         const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
                         const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
-                        const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
+                        const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps,
+                        const OptTensor& chunk_states, const OptTensor& chunk_n, const OptTensor& chunk_m) {
+  const char* op = "xlstm::mlstm_chunkwise_bw";
   const mLSTMState state =
       checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
-  if (!use_kernels("xlstm::mlstm_chunkwise_bw", q, v))
+  const bool cached = check_chunk_cache(op, q, chunk_states, chunk_n, chunk_m);
+  if (!use_kernels(op, q, v))
     return aten_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
   Workspace ws;
   K::ChunkwiseParams p;
   const auto qc = chunkwise_input(q);
-  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, keep, ws);
+  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, cached, keep,
+                   ws);
+  if (cached) {
+    const ChunkCache cache = checked_cache(p, qc, *chunk_states, *chunk_n, *chunk_m);
+    keep.insert(keep.end(), {cache.states, cache.n, cache.m});
+    use_cache(p, cache);
+    p.states_ready = true;
+  }
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
   const auto f32 = q.options().dtype(torch::kFloat32);
   for (const auto& t : {rows_aligned(chunkwise_input(dh)), n_out.contiguous(), m_out.contiguous()}) keep.push_back(t);
@@ -306,6 +375,7 @@ torch::Tensor step_inplace_cuda(const torch::Tensor& q, const torch::Tensor& k, 
 TORCH_LIBRARY_IMPL(xlstm, CUDA, m) {
   namespace d = xlstm::ops::detail;
   m.impl("mlstm_chunkwise_fw", &d::chunkwise_fw_cuda);
+  m.impl("mlstm_chunkwise_fw_cached", &d::chunkwise_fw_cached_cuda);
   m.impl("mlstm_chunkwise_bw", &d::chunkwise_bw_cuda);
   m.impl("mlstm_step", &d::step_cuda);
   m.impl("mlstm_step_", &d::step_inplace_cuda);

@@ -29,6 +29,18 @@ FwOut reference_chunkwise_fw(const torch::Tensor& q, const torch::Tensor& k, con
   return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
 }
 
+FwCachedOut without_cache(const FwOut& out) {
+  const auto empty = torch::empty({0}, std::get<0>(out).options().dtype(torch::kFloat32));
+  return std::tuple_cat(out, std::make_tuple(empty, empty, empty));
+}
+
+FwCachedOut reference_chunkwise_fw_cached(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                          const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
+                                          const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
+  const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+  return without_cache(aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps));
+}
+
 BwOut aten_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, const OptTensor& dn_last,
                         const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
                         const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
@@ -66,9 +78,11 @@ BwOut reference_chunkwise_bw(const torch::Tensor& dh, const OptTensor& dc_last, 
                              const OptTensor& dm_last, const torch::Tensor& q, const torch::Tensor& k,
                              const torch::Tensor& v, const torch::Tensor& igate, const torch::Tensor& fgate,
                              const OptTensor& c0, const OptTensor& n0, const OptTensor& m0,
-                             const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps) {
-  const mLSTMState state =
-      checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
+                             const torch::Tensor& n_out, const torch::Tensor& m_out, int64_t chunk_size, double eps,
+                             const OptTensor& chunk_states, const OptTensor& chunk_n, const OptTensor& chunk_m) {
+  const mLSTMState state = checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out,
+                                            m_out, chunk_size, eps);
+  check_chunk_cache("xlstm::mlstm_chunkwise_bw", q, chunk_states, chunk_n, chunk_m);
   return aten_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, chunk_size, eps);
 }
 

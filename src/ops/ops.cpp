@@ -28,17 +28,25 @@ std::tuple<T, T, T, T, T, T> mlstm_chunkwise_fw(const T& q, const T& k, const T&
   return handle.call(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
 }
 
+MlstmFwCachedOut mlstm_chunkwise_fw_cached(const T& q, const T& k, const T& v, const T& igate, const T& fgate,
+                                           const O& c0, const O& n0, const O& m0, int64_t chunk_size, double eps) {
+  static const auto handle = op<MlstmFwCachedOut(const T&, const T&, const T&, const T&, const T&, const O&,
+                                                 const O&, const O&, int64_t, double)>("xlstm::mlstm_chunkwise_fw_cached");
+  return handle.call(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
+}
+
 std::tuple<T, T, T, T, T, T, T, T> mlstm_chunkwise_bw(const T& dh, const O& dc_last, const O& dn_last,
                                                       const O& dm_last, const T& q, const T& k, const T& v,
                                                       const T& igate, const T& fgate, const O& c0, const O& n0,
                                                       const O& m0, const T& n_out, const T& m_out,
-                                                      int64_t chunk_size, double eps) {
+                                                      int64_t chunk_size, double eps, const O& chunk_states,
+                                                      const O& chunk_n, const O& chunk_m) {
   static const auto handle =
       op<std::tuple<T, T, T, T, T, T, T, T>(const T&, const O&, const O&, const O&, const T&, const T&, const T&,
                                             const T&, const T&, const O&, const O&, const O&, const T&, const T&,
-                                            int64_t, double)>("xlstm::mlstm_chunkwise_bw");
+                                            int64_t, double, const O&, const O&, const O&)>("xlstm::mlstm_chunkwise_bw");
   return handle.call(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size,
-                     eps);
+                     eps, chunk_states, chunk_n, chunk_m);
 }
 
 std::tuple<T, T, T, T> mlstm_step(const T& q, const T& k, const T& v, const T& igate, const T& fgate, const T& c,

@@ -12,10 +12,15 @@ TORCH_LIBRARY(xlstm, m) {
       "Tensor? m0, int chunk_size, float eps) -> (Tensor h, Tensor n_out, Tensor m_out, Tensor c_last, "
       "Tensor n_last, Tensor m_last)");
   m.def(
+      "mlstm_chunkwise_fw_cached(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor? c0, "
+      "Tensor? n0, Tensor? m0, int chunk_size, float eps) -> (Tensor h, Tensor n_out, Tensor m_out, "
+      "Tensor c_last, Tensor n_last, Tensor m_last, Tensor chunk_states, Tensor chunk_n, Tensor chunk_m)");
+  m.def(
       "mlstm_chunkwise_bw(Tensor dh, Tensor? dc_last, Tensor? dn_last, Tensor? dm_last, Tensor q, Tensor k, "
       "Tensor v, Tensor igate, Tensor fgate, Tensor? c0, Tensor? n0, Tensor? m0, Tensor n_out, "
-      "Tensor m_out, int chunk_size, float eps) -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, "
-      "Tensor dfgate, Tensor dc0, Tensor dn0, Tensor dm0)");
+      "Tensor m_out, int chunk_size, float eps, Tensor? chunk_states=None, Tensor? chunk_n=None, "
+      "Tensor? chunk_m=None) -> (Tensor dq, Tensor dk, Tensor dv, Tensor digate, Tensor dfgate, Tensor dc0, "
+      "Tensor dn0, Tensor dm0)");
   m.def(
       "mlstm_step(Tensor q, Tensor k, Tensor v, Tensor igate, Tensor fgate, Tensor c, Tensor n, Tensor m, "
       "float eps) -> (Tensor h, Tensor c_new, Tensor n_new, Tensor m_new)");
@@ -33,6 +38,7 @@ TORCH_LIBRARY(xlstm, m) {
 TORCH_LIBRARY_IMPL(xlstm, CPU, m) {
   namespace d = xlstm::ops::detail;
   m.impl("mlstm_chunkwise_fw", &d::reference_chunkwise_fw);
+  m.impl("mlstm_chunkwise_fw_cached", &d::reference_chunkwise_fw_cached);
   m.impl("mlstm_chunkwise_bw", &d::reference_chunkwise_bw);
   m.impl("mlstm_step", &d::reference_step);
   m.impl("mlstm_step_", &d::reference_step_);
