@@ -52,13 +52,7 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
     for (int half = 0; half < 2; ++half) {
       const bool owns = own[mt][half] = w.owns(mt, half);
       const int64_t b = w.batch(mt, half), at = b * H + unit_off;
-      for (int e = 0; e < 2; ++e) {
-        const bool has = p.dstate_last && owns;
-        dy_last[mt][half][e] = has ? p.dstate_last[at + e] : 0.f;
-        dc[mt][half][e] = has ? p.dstate_last[BH + at + e] : 0.f;
-        dn[mt][half][e] = has ? p.dstate_last[2 * BH + at + e] : 0.f;
-        dm[mt][half][e] = has ? p.dstate_last[3 * BH + at + e] : 0.f;
-      }
+      load_states(owns ? p.dstate_last : nullptr, at, BH, dy_last[mt][half], dc[mt][half], dn[mt][half], dm[mt][half]);
       if (!owns) continue;
       const int64_t bt = (b * p.S + p.S - 1) * p.NH + w.head;  // (b, t = S - 1, head)
       dy_at[mt][half] = static_cast<const T*>(p.dy) + bt * DH + j;
@@ -140,11 +134,8 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_bw_kernel(SlstmPara
     for (int mt = 0; mt < MT; ++mt)
       for (int half = 0; half < 2; ++half) {
         if (!own[mt][half]) continue;
-        float* ds0 = p.ds0 + w.batch(mt, half) * H + unit_off;
-        store_f2(ds0, w.acc[mt][0][2 * half], w.acc[mt][0][2 * half + 1]);
-        store_f2(ds0 + BH, dc[mt][half][0], dc[mt][half][1]);
-        store_f2(ds0 + 2 * BH, dn[mt][half][0], dn[mt][half][1]);
-        store_f2(ds0 + 3 * BH, dm[mt][half][0], dm[mt][half][1]);
+        const float dy0[2] = {w.acc[mt][0][2 * half], w.acc[mt][0][2 * half + 1]};
+        store_states(p.ds0, w.batch(mt, half) * H + unit_off, BH, dy0, dc[mt][half], dn[mt][half], dm[mt][half]);
       }
   sync.finish(p.S);
 }

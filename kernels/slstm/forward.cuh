@@ -56,13 +56,7 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_fw_kernel(SlstmPara
     for (int half = 0; half < 2; ++half) {
       const bool owns = own[mt][half] = w.owns(mt, half);
       const int64_t b = w.batch(mt, half), at = b * H + unit_off;
-      for (int e = 0; e < 2; ++e) {
-        const bool has = p.s0 && owns;
-        y[mt][half][e] = has ? p.s0[at + e] : 0.f;
-        c[mt][half][e] = has ? p.s0[BH + at + e] : 0.f;
-        n[mt][half][e] = has ? p.s0[2 * BH + at + e] : 0.f;
-        m[mt][half][e] = has ? p.s0[3 * BH + at + e] : 0.f;
-      }
+      load_states(owns ? p.s0 : nullptr, at, BH, y[mt][half], c[mt][half], n[mt][half], m[mt][half]);
       if (!owns) continue;
       const int64_t bt = b * p.S * p.NH + w.head;  // (b, t = 0, head)
       wx_at[mt][half] = static_cast<const T*>(p.wx) + b * p.wx_sb + w.head * p.wx_sh + j;
@@ -135,11 +129,8 @@ __global__ void __launch_bounds__(kSlstmMaxThreads, 1) slstm_fw_kernel(SlstmPara
   for (int mt = 0; mt < MT; ++mt)
     for (int half = 0; half < 2; ++half) {
       if (!own[mt][half]) continue;
-      float* last = p.state_last + w.batch(mt, half) * H + unit_off;
-      store_f2(last, y[mt][half][0], y[mt][half][1]);
-      store_f2(last + BH, c[mt][half][0], c[mt][half][1]);
-      store_f2(last + 2 * BH, n[mt][half][0], n[mt][half][1]);
-      store_f2(last + 3 * BH, m[mt][half][0], m[mt][half][1]);
+      store_states(p.state_last, w.batch(mt, half) * H + unit_off, BH, y[mt][half], c[mt][half], n[mt][half],
+                   m[mt][half]);
     }
 }
 

@@ -53,6 +53,25 @@ __device__ __forceinline__ void store_pair(T* p, RawPair<T> v) {
 }
 __device__ __forceinline__ void store_f2(float* p, float a, float b) { *reinterpret_cast<float2*>(p) = make_float2(a, b); }
 
+// A unit pair's [y, c, n, m] (or their gradients) in a (4, B, H) fp32 state tensor, `at` the pair's
+// offset in the y block (BH = B·H): loaded (zeros without a tensor) and stored.
+__device__ __forceinline__ void load_states(const float* s, int64_t at, int64_t BH, float (&y)[2], float (&c)[2],
+                                            float (&n)[2], float (&m)[2]) {
+  for (int e = 0; e < 2; ++e) {
+    y[e] = s ? s[at + e] : 0.f;
+    c[e] = s ? s[BH + at + e] : 0.f;
+    n[e] = s ? s[2 * BH + at + e] : 0.f;
+    m[e] = s ? s[3 * BH + at + e] : 0.f;
+  }
+}
+__device__ __forceinline__ void store_states(float* s, int64_t at, int64_t BH, const float (&y)[2], const float (&c)[2],
+                                             const float (&n)[2], const float (&m)[2]) {
+  store_f2(s + at, y[0], y[1]);
+  store_f2(s + BH + at, c[0], c[1]);
+  store_f2(s + 2 * BH + at, n[0], n[1]);
+  store_f2(s + 3 * BH + at, m[0], m[1]);
+}
+
 // Row stride of the shared vector buffers: `width` elements (DH forward, 4·DH backward) plus padding
 // (16 bytes for conflict-free ldmatrix; 2 floats for the FMA path's row reads).
 template <class T>
