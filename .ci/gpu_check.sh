@@ -59,7 +59,9 @@ timeout 120 build-gpu/examples/xlstm_demo --config configs/xlstm_lm_readme.yaml 
   > "$OUT/demo_cuda.log" 2>&1
 summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"
 for name in "${benches[@]}"; do
-  timeout 240 "build-gpu/examples/$name" --device cuda > "$OUT/$name.txt" 2>&1
+  flags=(--device cuda)
+  [ "$name" = bench_lm_train ] && flags+=(--profile-step)
+  timeout 300 "build-gpu/examples/$name" "${flags[@]}" > "$OUT/$name.txt" 2>&1
   summary "$name (rc $?)"
   cat "$OUT/$name.txt"
 done

@@ -16,7 +16,10 @@
 //
 //   bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]
 //                  [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]
-//                  [--gen-tokens 256] [--threads N]
+//                  [--gen-tokens 256] [--threads N] [--profile-step] [--trace FILE]
+// --profile-step runs one more training step per batch under the profiler and prints where its time
+// goes (step_profile.h: GPU kernels on CUDA, outermost ops on the CPU); --trace FILE also writes its
+// Chrome trace (one file per batch: FILE with the batch size appended).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -36,6 +39,7 @@
 #include <xlstm/train/step.h>
 
 #include "benchmarks/lm_graph_decode.h"
+#include "benchmarks/step_profile.h"
 #include "program_args.h"
 
 #if XLSTM_WITH_CUDA
@@ -50,7 +54,7 @@ using xlstm::train::format_thousands;
 constexpr const char* kUsage =
     "usage: bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]\n"
     "                      [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]\n"
-    "                      [--gen-tokens 256] [--threads N]\n";
+    "                      [--gen-tokens 256] [--threads N] [--profile-step] [--trace FILE]\n";
 
 using xlstm_examples::parse_int;
 using xlstm_examples::UsageError;
@@ -61,6 +65,8 @@ struct Args {
   std::string device = "auto", amp;
   std::vector<int64_t> batches{4, 16}, gen_batches{1, 16};
   int64_t seq = 0, warmup = 3, steps = 10, prompt = 128, gen_tokens = 256, threads = 0;
+  bool profile = false;
+  std::string trace;
 };
 
 std::vector<int64_t> parse_list(const std::string& flag, const std::string& text) {
@@ -86,10 +92,13 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--prompt") a.prompt = parse_int(flag, value(), 1);
     else if (flag == "--gen-tokens") a.gen_tokens = parse_int(flag, value(), 1);
     else if (flag == "--threads") a.threads = parse_int(flag, value(), 1);
+    else if (flag == "--profile-step") a.profile = true;
+    else if (flag == "--trace") a.trace = value();
     else throw UsageError("unknown flag '" + flag + "'");
   });
   if (a.device != "auto" && a.device != "cuda" && a.device != "cpu") throw UsageError("--device: '" + a.device + "' is not auto, cuda or cpu");
   if (!a.amp.empty() && a.amp != "bfloat16" && a.amp != "float32") throw UsageError("--amp: '" + a.amp + "' is not bfloat16 or float32");
+  if (!a.trace.empty()) a.profile = true;
   return a;
 }
 
@@ -141,9 +150,10 @@ Peak read_peak(const torch::Device& device) {
   return p;
 }
 
-// One training row: batch, tokens per step, step time, tokens/s, peak memory.
+// One training row: batch, tokens per step, step time, tokens/s, peak memory; with --profile-step the
+// profile of one more step goes to `profile`.
 std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, int64_t S, const torch::Device& device,
-                      std::optional<torch::ScalarType> amp) {
+                      std::optional<torch::ScalarType> amp, std::string& profile) {
   const int64_t V = model->config.vocab_size;
   const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
   const auto window = torch::randint(0, V, {B, S + 1}, opts);
@@ -163,6 +173,16 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
     synchronize(device);
     const double per_step = seconds_since(t0) / static_cast<double>(args.steps);
     const Peak peak = read_peak(device);
+    if (args.profile) {
+      const auto rows = xlstm_bench::profile_step(
+          [&] {
+            xlstm::train::train_step(trainable, *optimizer, batch, step);
+            synchronize(device);
+          },
+          device.is_cuda(), args.trace.empty() ? "" : args.trace + "." + std::to_string(B) + ".json");
+      profile += "\none training step at batch " + std::to_string(B) + " (" + std::to_string(per_step * 1e3) +
+                 " ms untraced):\n\n" + xlstm_bench::profile_table(rows, 25, device.is_cuda());
+    }
     std::snprintf(row, sizeof row, "| %lld | %s | %.1f | %s | %s | %s |\n", static_cast<long long>(B),
                   format_thousands(static_cast<double>(B * S)).c_str(), per_step * 1e3,
                   format_thousands(static_cast<double>(B * S) / per_step).c_str(), peak.allocated.c_str(),
@@ -253,10 +273,12 @@ int run(const Args& args) {
   std::printf("| batch | tokens/step | ms/step | tokens/s | peak allocated | peak reserved |\n|---:|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   model->train();
+  std::string profiles;
   for (int64_t B : args.batches) {
-    std::fputs(train_row(model, args, B, S, device, amp).c_str(), stdout);
+    std::fputs(train_row(model, args, B, S, device, amp, profiles).c_str(), stdout);
     std::fflush(stdout);
   }
+  std::fputs(profiles.c_str(), stdout);
 
   model->eval();
   if (cuda) model->to(torch::kBFloat16);
