@@ -100,7 +100,25 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
                       p.DHV, kTile);
     cp_async_commit();
   };
+  // The per-position inputs of a chunk's row weights (this thread's rows r = tid, tid + kThreads), read
+  // from global memory one chunk ahead so that their latency is not at the chunk start: the running
+  // max of the input-gate log weights and the denominator and a of each row (backward), or the log
+  // weight ib (forward). Rows past S keep the values that make their weights 0.
+  constexpr int kRowsPerThread = kMaxChunk / kThreads;
+  double row_g[kRowsPerThread];
+  float row_den[kRowsPerThread], row_a[kRowsPerThread];
+  const auto load_rows = [&](int kc) {
+#pragma unroll
+    for (int j = 0; j < kRowsPerThread; ++j) {
+      const int64_t t = static_cast<int64_t>(kc) * p.L + tid + j * kThreads;
+      const bool valid = tid + j * kThreads < p.L && t < p.S;
+      row_g[j] = valid ? (backward ? gcm[t] : gib[t]) : 0.0;
+      row_den[j] = valid && backward ? fabsf(p.n_out[static_cast<int64_t>(bh) * p.S + t]) + p.eps : 1.f;
+      row_a[j] = valid && backward ? p.a_buf[bh * Sp + t] : 0.f;
+    }
+  };
   issue(0);
+  load_rows(chunk_of(0));
   float dn_k = 0.f, decay = 1.f;  // backward: dn_k (lead_n) and the decay of the current chunk
   for (int step = 0; step < total; ++step) {
     const int kc = chunk_of(step), sub = step % LT;
@@ -117,21 +135,24 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
         m_run = m_k;
       }
       decay = expf(static_cast<float>(g + m_prev - m_k));
-      for (int r = tid; r < p.L; r += kThreads) {
-        const int64_t t = static_cast<int64_t>(kc) * p.L + r;
+#pragma unroll
+      for (int j = 0; j < kRowsPerThread; ++j) {
+        const int r = tid + j * kThreads;
+        if (r >= p.L) continue;
         float s = 0.f, ns = 0.f;
-        if (t < p.S) {
+        if (static_cast<int64_t>(kc) * p.L + r < p.S) {
           if (backward) {
-            const float u = expf(static_cast<float>(m_prev - fmax(m_prev, gcm[t]))) * p.scale;
-            s = u / (fabsf(p.n_out[static_cast<int64_t>(bh) * p.S + t]) + p.eps);
-            ns = u * p.a_buf[bh * Sp + t];
+            const float u = expf(static_cast<float>(m_prev - fmax(m_prev, row_g[j]))) * p.scale;
+            s = u / row_den[j];
+            ns = u * row_a[j];
           } else {
-            s = ns = expf(static_cast<float>(g + gib[t] - m_k));
+            s = ns = expf(static_cast<float>(g + row_g[j] - m_k));
           }
         }
         scale[r] = s;
         nscale[r] = ns;
       }
+      if (step + LT < total) load_rows(chunk_of(step + LT));  // the next chunk's, used LT sub-steps from now
       store_tile(acc, states + kc * state_size, p.DHV, kTile, staging, [](int, int, float v) { return v; });
       acc_foreach(acc, [&](int, int, float& v) { v *= decay; });
       if (lead_n && tid < 64) {
