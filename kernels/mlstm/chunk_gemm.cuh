@@ -68,20 +68,38 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   const T* Pb = static_cast<const T*>(p.pbuf) + chunk_index * p.L * p.L;
   const T* DSb = kind == GemmKind::h ? nullptr : static_cast<const T*>(p.dsbuf) + chunk_index * p.L * p.L;
 
+  // The epilogue's row and column scalars: their inputs are read into registers now and the scalars
+  // written to shared memory after phase 1, so that the loads' latency overlaps the products.
+  const int64_t t_row = r0 + tid;
+  const bool row_valid = tid < rows;
+  double m_prev = 0.0, m_next = 0.0, row_g = 0.0;
+  float row_f = 1.f, row_a = 0.f, col_n = 0.f;
   if (tid < 64) {
-    const int64_t t = r0 + tid;
-    const bool valid = tid < rows;
-    const double m_prev = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc];
+    const double* cm = p.chunk_m + bh * static_cast<int64_t>(NC + 1) + kc;
     if (forward_state) {
-      rs0[tid] = expf(static_cast<float>(m_prev - fmax(m_prev, p.gate_cm[bh * Sp + t]))) * p.scale;  // u s
-      rs1[tid] = valid ? fabsf(p.n_out[seq + t]) + p.eps : 1.f;                     // den
-      rs2[tid] = kind == GemmKind::dq ? p.a_buf[bh * Sp + t] : 0.f;
+      m_prev = cm[0];
+      row_g = p.gate_cm[bh * Sp + t_row];
+      if (row_valid) row_f = p.n_out[seq + t_row];
+      if (kind == GemmKind::dq) row_a = p.a_buf[bh * Sp + t_row];
     } else {
-      const double m_k = p.chunk_m[bh * static_cast<int64_t>(NC + 1) + kc + 1];
-      rs0[tid] = valid ? expf(static_cast<float>(p.chunk_g[chunk_index] + p.gate_ib[bh * Sp + t] - m_k)) : 0.f;  // w
+      m_next = cm[1];
+      if (row_valid) row_g = p.chunk_g[chunk_index] + p.gate_ib[bh * Sp + t_row];
     }
-    colv[tid] = kind == GemmKind::h || kind == GemmKind::dv ? 0.f : nst[col0 + tid];
+    if (kind == GemmKind::dq || kind == GemmKind::dk || kind == GemmKind::xdot) col_n = nst[col0 + tid];
   }
+  const auto write_scalars = [&] {
+    if (tid < 64) {
+      if (forward_state) {
+        rs0[tid] = expf(static_cast<float>(m_prev - fmax(m_prev, row_g))) * p.scale;  // u s
+        rs1[tid] = row_valid ? fabsf(row_f) + p.eps : 1.f;                             // den
+        rs2[tid] = row_a;
+      } else {
+        rs0[tid] = row_valid ? expf(static_cast<float>(row_g - m_next)) : 0.f;  // w
+      }
+      colv[tid] = col_n;
+    }
+    __syncthreads();
+  };
 
   Acc acc;
   zero_acc(acc);
@@ -114,6 +132,7 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
     add_row_dots(p.xdot, 1.0, nullptr);
     return;
   }
+  write_scalars();
   acc_foreach(acc, [&](int r, int c, float& v) {
     switch (kind) {
       case GemmKind::h: v *= rs0[r]; break;
