@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <optional>
 #include <thread>
 
 #include "xlstm/train/distributed.h"
@@ -194,7 +193,8 @@ LaunchResult launch_local(const LaunchOptions& o, std::ostream& out, std::ostrea
     throw;
   }
 
-  std::optional<Clock::time_point> kill_at, give_up_output_at;
+  constexpr auto never = Clock::time_point::max();
+  Clock::time_point kill_at = never, give_up_output_at = never;
   for (;;) {
     std::vector<pollfd> fds;
     std::vector<Stream*> streams;
@@ -204,8 +204,8 @@ LaunchResult launch_local(const LaunchOptions& o, std::ostream& out, std::ostrea
     const bool any_running = std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.running; });
     if (fds.empty() && !any_running) break;
     // A process the workers left behind may hold their pipes open: their output ends 1 s after them.
-    if (!any_running && !give_up_output_at) give_up_output_at = Clock::now() + std::chrono::seconds(1);
-    if (give_up_output_at && Clock::now() >= *give_up_output_at) {
+    if (!any_running && give_up_output_at == never) give_up_output_at = Clock::now() + std::chrono::seconds(1);
+    if (Clock::now() >= give_up_output_at) {
       for (Stream* s : streams) ::close(s->fd), s->fd = -1;
       break;
     }
@@ -223,10 +223,10 @@ LaunchResult launch_local(const LaunchOptions& o, std::ostream& out, std::ostrea
         kill_at = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.stop_grace_seconds * 1000));
       }
     }
-    if (kill_at && Clock::now() >= *kill_at) {
+    if (Clock::now() >= kill_at) {
       for (auto& w : workers)
         if (w.running) ::kill(w.pid, SIGKILL);
-      kill_at.reset();
+      kill_at = never;
     }
   }
 
