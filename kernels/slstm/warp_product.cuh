@@ -233,7 +233,10 @@ struct SlstmWarp {
     }
   }
 
-  // Adds the other ksplit warps' partial products into the halves this warp owns (through `red`).
+  // Adds the other ksplit warps' partial products into the halves this warp owns (through `red`): each
+  // warp writes the halves the others own, and the warps of a group meet at their own named barrier
+  // (id 1 + group; 0 is __syncthreads'). The buffer's reuse in the next step is ordered by the step's
+  // hand-over (StepSync), which every warp reaches after these reads.
   __device__ void reduce(float* red) {
     if constexpr (KSPLIT == 1) return;
     constexpr int n_out = BW ? 1 : 4, per_lane = MT * n_out * 4;
@@ -242,8 +245,9 @@ struct SlstmWarp {
     float* mine = slot(ks);
     for (int mt = 0; mt < MT; ++mt)
       for (int n = 0; n < n_out; ++n)
-        for (int e = 0; e < 4; ++e) mine[(mt * n_out + n) * 4 + e] = acc[mt][n][e];
-    __syncthreads();
+        for (int e = 0; e < 4; ++e)
+          if ((e / 2) % KSPLIT != ks) mine[(mt * n_out + n) * 4 + e] = acc[mt][n][e];
+    asm volatile("bar.sync %0, %1;\n" ::"r"(1 + group), "r"(KSPLIT * 32) : "memory");
 #pragma unroll
     for (int k = 0; k < KSPLIT; ++k) {
       if (k == ks) continue;
