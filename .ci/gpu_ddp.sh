@@ -8,6 +8,7 @@
 #   gpu1_batch2      1 GPU with gpu2's global batch (its loss curve against gpu2's, step by step)
 # Logs, metrics.jsonl of each run and summary.txt go to $OUT.
 #   bash .ci/gpu_ddp.sh [STEPS (50)] [PER_GPU_BATCH (8)]   (carry .deps when the machine lacks nlohmann-json)
+# BUILD_DIR: the build folder (default: build-gpu of .ci/gpu_check.sh when it exists, else build-ddp).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/xlstm-ddp}
@@ -19,19 +20,26 @@ extra=()
 [ -f /usr/include/nlohmann/json.hpp ] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
 summary() { echo "$*" | tee -a "$OUT/summary.txt"; }
 
+# The build of .ci/gpu_check.sh when there is one (only the program is built), else build-ddp.
+build=${BUILD_DIR:-}
+if [ -z "$build" ]; then
+  if [ -f build-gpu/build.ninja ]; then build=build-gpu; else build=build-ddp; fi
+fi
 t0=$(date +%s)
-cmake -S . -B build-ddp -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_CUDA=ON \
-  -DXLSTM_BUILD_TESTS=OFF -DXLSTM_BUILD_TOOL=OFF -DXLSTM_INSTALL=OFF "${extra[@]}" > "$OUT/configure.log" 2>&1 \
-  || { tail -40 "$OUT/configure.log"; exit 1; }
-cmake --build build-ddp -j "$(nproc)" --target xlstm_ddp_lm > "$OUT/build.log" 2>&1 \
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_CUDA=ON \
+    -DXLSTM_CUDA_ARCHS="${XLSTM_CUDA_ARCHS:-90a}" -DXLSTM_BUILD_TESTS=OFF -DXLSTM_BUILD_TOOL=OFF -DXLSTM_INSTALL=OFF \
+    "${extra[@]}" > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+fi
+cmake --build "$build" -j "$(nproc)" --target xlstm_ddp_lm > "$OUT/build.log" 2>&1 \
   || { grep -m 20 -A 6 -E "error|Error" "$OUT/build.log"; exit 1; }
-summary "build: $(( $(date +%s) - t0 )) s; $(nvidia-smi -L | head -4 | tr '\n' ' ')"
+summary "build ($build): $(( $(date +%s) - t0 )) s; $(nvidia-smi -L | head -4 | tr '\n' ' ')"
 
 run() {
   local name=$1
   shift
   rm -rf "$OUT/$name"
-  build-ddp/examples/xlstm_ddp_lm --steps "$steps" --out "$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
+  "$build/examples/xlstm_ddp_lm" --steps "$steps" --out "$OUT/$name" "$@" > "$OUT/$name.log" 2>&1
   summary "$name (rc $?): $(grep -h -E '^(\[rank 0\] )?(model|done):' "$OUT/$name.log" | tr '\n' ' ')"
   cp "$OUT/$name/metrics.jsonl" "$OUT/$name.metrics.jsonl" 2>/dev/null
 }

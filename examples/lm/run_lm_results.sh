@@ -10,8 +10,9 @@
 #
 #   OUT_DIR       results.md (the table), sample.txt, <name>.log per run, data.log (small files only)
 #   --work        run folders (checkpoints: ~230 MB per model) and the token files (default OUT_DIR/work)
-#   --build       build folder with `xlstm` and `xlstm_lm_baseline`; configured (CUDA when available)
-#                 and built here when they are missing (default build-lm)
+#   --build       build folder with `xlstm` and `xlstm_lm_baseline`; built here when they are missing,
+#                 configured first (CUDA when available; XLSTM_CUDA_ARCHS from the environment) when the
+#                 folder has no build yet (default: build-gpu of .ci/gpu_check.sh when it exists, else build-lm)
 #   --only        some of xlstm71, xlstm10, transformer (default: all three, in this order)
 #   --time-limit  per run: the trainer stops after the step during which this many seconds passed
 #                 (the row then says where it stopped) and `timeout` kills a run 60 s later (default 300)
@@ -26,7 +27,7 @@ cd "$(dirname "$0")/../.."
 [[ $# -ge 1 && $1 != -* ]] || { sed -n '2,24p' "$0"; exit 2; }
 out=$1
 shift
-work="" build=build-lm only="xlstm71,xlstm10,transformer" time_limit=300 steps=""
+work="" build="" only="xlstm71,xlstm10,transformer" time_limit=300 steps=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --work) work=$2; shift 2 ;;
@@ -47,14 +48,21 @@ fi
 [[ -d $shared/data/brown && -d $shared/data/gpt2 ]] || { echo "no $shared/data/brown or $shared/data/gpt2 (set XLSTM_SHARED_DIR)" >&2; exit 1; }
 gpt2=$(cd "$shared/data/gpt2" && pwd)
 
-# The two programs, built when missing.
+# The two programs, built when missing (in an existing build folder without configuring it again).
+if [[ -z $build ]]; then
+  if [[ -f build-gpu/build.ninja ]]; then build=build-gpu; else build=build-lm; fi
+fi
 if [[ ! -x $build/xlstm || ! -x $build/examples/xlstm_lm_baseline ]]; then
-  prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-  extra=()
-  [[ -f /usr/include/nlohmann/json.hpp || ! -d .deps/include ]] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
   t0=$(date +%s)
-  { cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_BUILD_TESTS=OFF "${extra[@]}" &&
-    cmake --build "$build" -j "$(nproc)" --target xlstm_cli xlstm_lm_baseline; } > "$out/build.log" 2>&1 ||
+  if [[ ! -f $build/build.ninja ]]; then
+    prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+    extra=()
+    [[ -f /usr/include/nlohmann/json.hpp || ! -d .deps/include ]] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
+    [[ -z ${XLSTM_CUDA_ARCHS:-} ]] || extra+=("-DXLSTM_CUDA_ARCHS=$XLSTM_CUDA_ARCHS")
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_BUILD_TESTS=OFF \
+      "${extra[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+  fi
+  cmake --build "$build" -j "$(nproc)" --target xlstm_cli xlstm_lm_baseline > "$out/build.log" 2>&1 ||
     { tail -30 "$out/build.log"; exit 1; }
   echo "build: $(( $(date +%s) - t0 )) s"
 fi
