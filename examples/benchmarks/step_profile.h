@@ -93,25 +93,25 @@ inline std::string profile_table(const std::vector<ProfileRow>& rows, size_t top
   for (const auto& r : rows) total += r.ms;
   std::string out = std::string("| ") + (cuda ? "GPU activity" : "CPU op (outermost)") +
                     " | calls | ms | share |\n|---|---:|---:|---:|\n";
-  char line[256];
+  const auto line = [&](const ProfileRow& r) {
+    char text[256];
+    std::snprintf(text, sizeof text, "| %s | %lld | %.3f | %.1f%% |\n", r.name.c_str(), static_cast<long long>(r.count),
+                  r.ms, total > 0 ? 100.0 * r.ms / total : 0.0);
+    out += text;
+  };
   ProfileRow rest{"(the rest)", 0, 0.0};
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i < top) {
-      std::snprintf(line, sizeof line, "| %s | %lld | %.3f | %.1f%% |\n", rows[i].name.c_str(),
-                    static_cast<long long>(rows[i].count), rows[i].ms, total > 0 ? 100.0 * rows[i].ms / total : 0.0);
-      out += line;
+      line(rows[i]);
     } else {
       rest.count += rows[i].count;
       rest.ms += rows[i].ms;
     }
   }
-  if (rest.count > 0) {
-    std::snprintf(line, sizeof line, "| %s | %lld | %.3f | %.1f%% |\n", rest.name.c_str(),
-                  static_cast<long long>(rest.count), rest.ms, total > 0 ? 100.0 * rest.ms / total : 0.0);
-    out += line;
-  }
-  std::snprintf(line, sizeof line, "| total | | %.3f | |\n", total);
-  return out + line;
+  if (rest.count > 0) line(rest);
+  char text[64];
+  std::snprintf(text, sizeof text, "| total | | %.3f | |\n", total);
+  return out + text;
 }
 
 }  // namespace xlstm_bench

@@ -1,6 +1,7 @@
 // Autograd kernel of xlstm::mlstm_chunkwise_fw: runs the forward op below the autograd keys (the cached
 // variant when a gradient is needed), keeps the inputs, n_out, m_out and the chunk-state cache, and
 // answers backward() with one xlstm::mlstm_chunkwise_bw call.
+#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/library.h>
 #include <torch/torch.h>
 
@@ -53,10 +54,7 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Te
 chunkwise_fw_autograd(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                       const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                       const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
-  const auto requires = [](const OptTensor& t) { return t && t->defined() && t->requires_grad(); };
-  const bool needs_grad = torch::GradMode::is_enabled() &&
-                          (q.requires_grad() || k.requires_grad() || v.requires_grad() || igate.requires_grad() ||
-                           fgate.requires_grad() || requires(c0) || requires(n0) || requires(m0));
+  const bool needs_grad = torch::autograd::compute_requires_grad(q, k, v, igate, fgate, c0, n0, m0);
   auto out = ChunkwiseFunction::apply(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps, needs_grad);
   return {out[0], out[1], out[2], out[3], out[4], out[5]};
 }
