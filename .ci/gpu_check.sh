@@ -24,6 +24,12 @@ extra=()
 { nvidia-smi; nvcc --version; python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name())'; } \
   > "$OUT/env.txt" 2>&1
 summary() { echo "$*" | tee -a "$OUT/summary.txt"; }
+# The device tool returns at most 8 files from $OUT: on exit every log but the summary and the benchmark
+# tables goes into one archive.
+bundle() {
+  (cd "$OUT" && ls | grep -vE '^(summary\.txt|bench_.*\.txt|logs\.tar\.gz)$' | tar czf logs.tar.gz --remove-files -T -)
+}
+trap bundle EXIT
 
 t0=$(date +%s)
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_CUDA=ON \
