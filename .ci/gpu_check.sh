@@ -55,12 +55,17 @@ timeout 420 build-gpu/tests/xlstm_tests --gtest_filter='Cuda*:LargeCuda*' --gtes
 summary "cuda tests ($(( $(date +%s) - t0 )) s): $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
 grep -E "^\[  FAILED|Failure|Timeout|timed out" "$OUT/cuda_tests.log" | head -20
 # The mLSTM and sLSTM kernels on small cases under compute-sanitizer: out-of-bounds/misaligned accesses, and
-# shared-memory races.
-for tool in memcheck racecheck; do
-  timeout 300 compute-sanitizer --tool "$tool" --error-exitcode 9 build-gpu/tests/xlstm_tests \
-    --gtest_filter='CudaMlstmOps.SmallCaseForSanitizers:CudaSlstmOps.SmallCaseForSanitizers' > "$OUT/sanitizer_$tool.log" 2>&1
-  summary "compute-sanitizer $tool (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$tool.log" | tr '\n' ' ')"
-done
+# shared-memory races. The sLSTM cluster case has its own racecheck line: racecheck does not follow the
+# mbarrier ordering of its vector hand-over and reports the buffer reuse as hazards (kernels/NOTES.md).
+sanitize() {  # tool log-name gtest-filter
+  timeout 300 compute-sanitizer --tool "$1" --error-exitcode 9 build-gpu/tests/xlstm_tests --gtest_filter="$3" \
+    > "$OUT/sanitizer_$2.log" 2>&1
+  summary "compute-sanitizer $2 (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$2.log" | tr '\n' ' ')"
+}
+small='CudaMlstmOps.SmallCaseForSanitizers:CudaSlstmOps.SmallCaseForSanitizers'
+sanitize memcheck memcheck "$small:CudaSlstmOps.SmallClusterCaseForSanitizers"
+sanitize racecheck racecheck "$small"
+sanitize racecheck racecheck_slstm_cluster CudaSlstmOps.SmallClusterCaseForSanitizers
 timeout 120 build-gpu/examples/xlstm_demo --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
   > "$OUT/demo_cuda.log" 2>&1
 summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"

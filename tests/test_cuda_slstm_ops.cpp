@@ -125,13 +125,37 @@ TEST_F(CudaSlstmOps, LongSequences) {
   }
 }
 
-// Run alone under compute-sanitizer by .ci/gpu_check.sh: a cluster kernel (DH 128, 2 CTAs), a single-CTA
-// one (DH 32), both dtypes, batch rows past B in the tile.
-TEST_F(CudaSlstmOps, SmallCaseForSanitizers) {
-  for (const auto dt : {torch::kFloat32, torch::kBFloat16}) {
-    check_case({3, 4, 2, 128, true, dt});
-    check_case({3, 4, 2, 32, true, dt});
+// The cluster kernels hand each step's vector over with DSMEM stores and mbarriers (kernels/slstm/
+// cluster.cuh), an ordering compute-sanitizer's racecheck does not follow. A race in it would make the
+// results depend on timing: many repetitions of the benchmark's shape (DH 256: a cluster of CTAs) and of
+// the sanitizer's cluster case must give bit-identical outputs and gradients (the kernels use no atomics).
+TEST_F(CudaSlstmOps, ClusterKernelsAreDeterministic) {
+  for (const Case& c : {Case{16, 512, 4, 256, true, torch::kBFloat16}, Case{3, 300, 2, 128, true, torch::kFloat32}}) {
+    SCOPED_TRACE(c.name());
+    const auto in = random_inputs(c);
+    const auto once = [&] {
+      return run(in, c.dt, torch::kFloat32, [](auto& wx, auto& R, auto& b, auto& s0) { return ops::slstm(wx, R, b, s0); });
+    };
+    const Outputs first = once();
+    for (int rep = 0; rep < 40; ++rep) {
+      const Outputs again = once();
+      ASSERT_TRUE(torch::equal(again.y, first.y) && torch::equal(again.last, first.last) &&
+                  torch::equal(again.dwx, first.dwx) && torch::equal(again.dR, first.dR) &&
+                  torch::equal(again.db, first.db) && torch::equal(again.ds0, first.ds0))
+          << "repetition " << rep << " differs from the first run";
+    }
   }
+}
+
+// Run alone under compute-sanitizer by .ci/gpu_check.sh: a single-CTA kernel (DH 32) and a cluster
+// kernel (DH 128, 2 CTAs), both dtypes, batch rows past B in the tile. Two tests, because racecheck
+// reports the cluster kernels' mbarrier-ordered buffer reuse as hazards (see ClusterKernelsAreDeterministic).
+TEST_F(CudaSlstmOps, SmallCaseForSanitizers) {
+  for (const auto dt : {torch::kFloat32, torch::kBFloat16}) check_case({3, 4, 2, 32, true, dt});
+}
+
+TEST_F(CudaSlstmOps, SmallClusterCaseForSanitizers) {
+  for (const auto dt : {torch::kFloat32, torch::kBFloat16}) check_case({3, 4, 2, 128, true, dt});
 }
 
 TEST_F(CudaSlstmOps, InferenceSkipsTheCaches) {
