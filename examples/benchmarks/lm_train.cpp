@@ -4,7 +4,8 @@
 //               library (train::train_step: autocast forward, fp32 loss, backward, clipping, AdamW
 //               over fp32 master weights); --warmup steps, then --steps timed steps; tokens/s and the
 //               peak memory of the CUDA caching allocator (allocated and reserved) from the first
-//               warm-up step on. Out of memory is reported as such.
+//               warm-up step on. Out of memory is reported as such. --recompute on|off|both (default
+//               both): with and/or without activation checkpointing of the blocks (recompute_blocks).
 //   generation  per --gen-batch: a random prompt of --prompt tokens prefilled by one forward pass,
 //               then --gen-tokens greedy tokens through step(): eagerly, and on CUDA with the step
 //               loop captured in a CUDA graph (lm_graph_decode.h); both token sequences are compared.
@@ -16,7 +17,7 @@
 //
 //   bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]
 //                  [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]
-//                  [--gen-tokens 256] [--threads N] [--profile-step] [--trace FILE]
+//                  [--gen-tokens 256] [--threads N] [--recompute both] [--profile-step] [--trace FILE]
 // --profile-step runs one more training step per batch under the profiler and prints where its time
 // goes (step_profile.h: GPU kernels on CUDA, outermost ops on the CPU); --trace FILE also writes its
 // Chrome trace (one file per batch: FILE with the batch size appended).
@@ -54,7 +55,7 @@ using xlstm::train::format_thousands;
 constexpr const char* kUsage =
     "usage: bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]\n"
     "                      [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]\n"
-    "                      [--gen-tokens 256] [--threads N] [--profile-step] [--trace FILE]\n";
+    "                      [--gen-tokens 256] [--threads N] [--recompute on|off|both] [--profile-step] [--trace FILE]\n";
 
 using xlstm_examples::parse_int;
 using xlstm_examples::UsageError;
@@ -65,6 +66,7 @@ struct Args {
   std::string device = "auto", amp;
   std::vector<int64_t> batches{4, 16}, gen_batches{1, 16};
   int64_t seq = 0, warmup = 3, steps = 10, prompt = 128, gen_tokens = 256, threads = 0;
+  std::vector<bool> recompute{false, true};
   bool profile = false;
   std::string trace;
 };
@@ -92,7 +94,13 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--prompt") a.prompt = parse_int(flag, value(), 1);
     else if (flag == "--gen-tokens") a.gen_tokens = parse_int(flag, value(), 1);
     else if (flag == "--threads") a.threads = parse_int(flag, value(), 1);
-    else if (flag == "--profile-step") a.profile = true;
+    else if (flag == "--recompute") {
+      const std::string v = value();
+      if (v == "on") a.recompute = {true};
+      else if (v == "off") a.recompute = {false};
+      else if (v == "both") a.recompute = {false, true};
+      else throw UsageError("--recompute: '" + v + "' is not on, off or both");
+    } else if (flag == "--profile-step") a.profile = true;
     else if (flag == "--trace") a.trace = value();
     else throw UsageError("unknown flag '" + flag + "'");
   });
@@ -150,8 +158,8 @@ Peak read_peak(const torch::Device& device) {
   return p;
 }
 
-// One training row: batch, tokens per step, step time, tokens/s, peak memory; with --profile-step the
-// profile of one more step goes to `profile`.
+// One training row: batch, recompute, tokens per step, step time, tokens/s, peak memory; with
+// --profile-step the profile of one more step goes to `profile`.
 std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, int64_t S, const torch::Device& device,
                       std::optional<torch::ScalarType> amp, std::string& profile) {
   const int64_t V = model->config.vocab_size;
@@ -162,6 +170,7 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
   tc.lr = 1e-3;
   auto trainable = xlstm::train::trainable(model);
   const xlstm::train::StepOptions step{tc.lr, 1.0, amp, -100};
+  const char* recompute = model->xlstm_block_stack->recompute_blocks ? "on" : "off";
   char row[256];
   reset_peak(device);
   try {
@@ -180,16 +189,16 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
             synchronize(device);
           },
           device.is_cuda(), args.trace.empty() ? "" : args.trace + "." + std::to_string(B) + ".json");
-      profile += "\none training step at batch " + std::to_string(B) + " (" + std::to_string(per_step * 1e3) +
-                 " ms untraced):\n\n" + xlstm_bench::profile_table(rows, 25, device.is_cuda());
+      profile += "\none training step at batch " + std::to_string(B) + ", recompute " + recompute + " (" +
+                 std::to_string(per_step * 1e3) + " ms untraced):\n\n" + xlstm_bench::profile_table(rows, 25, device.is_cuda());
     }
-    std::snprintf(row, sizeof row, "| %lld | %s | %.1f | %s | %s | %s |\n", static_cast<long long>(B),
+    std::snprintf(row, sizeof row, "| %lld | %s | %s | %.1f | %s | %s | %s |\n", static_cast<long long>(B), recompute,
                   format_thousands(static_cast<double>(B * S)).c_str(), per_step * 1e3,
                   format_thousands(static_cast<double>(B * S) / per_step).c_str(), peak.allocated.c_str(),
                   peak.reserved.c_str());
   } catch (const c10::OutOfMemoryError&) {
-    std::snprintf(row, sizeof row, "| %lld | %s | out of memory | - | - | - |\n", static_cast<long long>(B),
-                  format_thousands(static_cast<double>(B * S)).c_str());
+    std::snprintf(row, sizeof row, "| %lld | %s | %s | out of memory | - | - | - |\n", static_cast<long long>(B),
+                  recompute, format_thousands(static_cast<double>(B * S)).c_str());
   }
   model->zero_grad(/*set_to_none=*/true);
   reset_peak(device);
@@ -270,14 +279,18 @@ int run(const Args& args) {
   std::printf("\ntraining: S %lld, %s, fp32 master weights, AdamW + clipping, %lld warm-up + %lld timed steps\n\n",
               static_cast<long long>(S), amp ? "bf16 autocast" : "fp32 (no autocast)", static_cast<long long>(args.warmup),
               static_cast<long long>(args.steps));
-  std::printf("| batch | tokens/step | ms/step | tokens/s | peak allocated | peak reserved |\n|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| batch | recompute | tokens/step | ms/step | tokens/s | peak allocated | peak reserved |\n"
+              "|---:|---|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   model->train();
   std::string profiles;
-  for (int64_t B : args.batches) {
-    std::fputs(train_row(model, args, B, S, device, amp, profiles).c_str(), stdout);
-    std::fflush(stdout);
-  }
+  for (const bool recompute : args.recompute)
+    for (int64_t B : args.batches) {
+      model->xlstm_block_stack->recompute_blocks = recompute;
+      std::fputs(train_row(model, args, B, S, device, amp, profiles).c_str(), stdout);
+      std::fflush(stdout);
+    }
+  model->xlstm_block_stack->recompute_blocks = false;
   std::fputs(profiles.c_str(), stdout);
 
   model->eval();

@@ -22,6 +22,11 @@ class xLSTMBlockStackImpl : public torch::nn::Module {
   void reset_parameters();
 
   xLSTMBlockStackConfig config;
+  // Activation checkpointing (xlstm/recompute.h): with grad mode on and no initial state, each block
+  // keeps only its input and runs again during the backward pass (one more forward of the blocks for
+  // memory of one saved (B, S, E) tensor per block); the returned states are then those of the first,
+  // gradient-free run. Off by default; the `training.recompute_blocks` config key turns it on.
+  bool recompute_blocks = false;
   torch::nn::ModuleList blocks{nullptr};
   LayerNorm post_blocks_norm{nullptr};  // null when add_post_blocks_norm is false
 

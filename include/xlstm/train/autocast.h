@@ -8,21 +8,19 @@
 
 #include <optional>
 
+#include "xlstm/autocast_scope.h"
+
 namespace xlstm::train {
 
 class AutocastGuard {
  public:
   // Enables autocast for `device`'s type with `dtype`; nullopt leaves everything as it is.
-  AutocastGuard(const torch::Device& device, std::optional<torch::ScalarType> dtype);
-  ~AutocastGuard();
-  AutocastGuard(const AutocastGuard&) = delete;
-  AutocastGuard& operator=(const AutocastGuard&) = delete;
+  AutocastGuard(const torch::Device& device, std::optional<torch::ScalarType> dtype) {
+    if (dtype) scope_.emplace(device.type(), true, *dtype);
+  }
 
  private:
-  bool active_ = false;
-  c10::DeviceType device_type_ = c10::DeviceType::CPU;
-  bool was_enabled_ = false;
-  at::ScalarType previous_dtype_ = at::kFloat;
+  std::optional<AutocastScope> scope_;
 };
 
 }  // namespace xlstm::train

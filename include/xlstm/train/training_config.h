@@ -33,6 +33,7 @@ struct TrainingConfig {
   double adam_eps = 1e-8;
   int64_t log_every_step = 50;         // train metrics (JSON lines, printed line) every this many steps
   int64_t checkpoint_every_step = 0;   // 0: a checkpoint at the end only
+  bool recompute_blocks = false;       // activation checkpointing of the blocks (xLSTMBlockStack::recompute_blocks)
 
   int64_t decay_until() const { return lr_decay_until_steps.value_or(num_steps); }
 
@@ -60,6 +61,7 @@ struct TrainingConfig {
     v("adam_eps", adam_eps, FieldKind::user);
     v("log_every_step", log_every_step, FieldKind::user);
     v("checkpoint_every_step", checkpoint_every_step, FieldKind::user);
+    v("recompute_blocks", recompute_blocks, FieldKind::user);
   }
 };
 

@@ -1,0 +1,138 @@
+// Activation checkpointing (xlstm/recompute.h, xLSTMBlockStack::recompute_blocks): the same outputs,
+// gradients and states as the plain run, also with dropout (the random state is replayed) and under
+// bf16 autocast (the recomputation runs under the first run's autocast state); the graph holds one
+// recompute node per block and nothing of the blocks' insides; the training config key turns it on.
+#include <ATen/autocast_mode.h>
+
+#include "testing.h"
+#include "xlstm/autocast_scope.h"
+#include "xlstm/lm_model.h"
+#include "xlstm/recompute.h"
+#include "xlstm/train/experiment_config.h"
+
+namespace xlstm {
+namespace {
+
+xLSTMLMModel small_lm(bool recompute, double dropout = 0.0) {
+  torch::manual_seed(11);
+  auto config = from_yaml<xLSTMLMModelConfig>(
+      "vocab_size: 40\ncontext_length: 24\nnum_blocks: 3\nembedding_dim: 32\n"
+      "mlstm_block: {mlstm: {num_heads: 2}}\nslstm_block: {slstm: {num_heads: 2, backend: vanilla}}\nslstm_at: [1]\n"
+      "dropout: " + std::to_string(dropout) + "\n");
+  xLSTMLMModel model(config);
+  model->reset_parameters();
+  model->xlstm_block_stack->recompute_blocks = recompute;
+  return model;
+}
+
+struct PassResult {
+  torch::Tensor logits;
+  std::vector<torch::Tensor> grads;
+  xLSTMStackState state;
+};
+
+PassResult train_pass(xLSTMLMModel& model, bool autocast) {
+  torch::manual_seed(3);  // the dropout masks
+  const auto ids = torch::randint(0, 40, {3, 24}, torch::kLong);
+  PassResult r;
+  {
+    std::optional<AutocastScope> scope;
+    if (autocast) scope.emplace(c10::DeviceType::CPU, true, at::kBFloat16);
+    std::tie(r.logits, r.state) = model->forward(ids);
+  }
+  r.logits.to(torch::kFloat32).pow(2).mean().backward();
+  for (const auto& p : model->parameters()) r.grads.push_back(p.grad().clone());
+  return r;
+}
+
+void expect_same(const PassResult& plain, const PassResult& recomputed, double tol) {
+  XLSTM_EXPECT_CLOSE(recomputed.logits, plain.logits, tol);
+  ASSERT_EQ(recomputed.grads.size(), plain.grads.size());
+  for (size_t i = 0; i < plain.grads.size(); ++i) {
+    SCOPED_TRACE("parameter " + std::to_string(i));
+    XLSTM_EXPECT_CLOSE(recomputed.grads[i], plain.grads[i], tol);
+  }
+}
+
+TEST(Recompute, BlocksGiveThePlainGradientsAndStates) {
+  auto plain = small_lm(false), recomputed = small_lm(true);
+  const PassResult a = train_pass(plain, false), b = train_pass(recomputed, false);
+  expect_same(a, b, 1e-6);
+  ASSERT_EQ(b.state.size(), a.state.size());
+  XLSTM_EXPECT_CLOSE(b.state[0].mlstm.cell.C, a.state[0].mlstm.cell.C, 1e-6);
+  XLSTM_EXPECT_CLOSE(b.state[1].slstm.slstm, a.state[1].slstm.slstm, 1e-6);
+  EXPECT_FALSE(b.state[0].mlstm.cell.C.requires_grad()) << "the states of the gradient-free first run";
+}
+
+TEST(Recompute, DropoutMasksAreReplayed) {
+  auto plain = small_lm(false, 0.3), recomputed = small_lm(true, 0.3);
+  const PassResult a = train_pass(plain, false), b = train_pass(recomputed, false);
+  expect_same(a, b, 1e-6);
+  // The generator ends where the plain run leaves it: the next draw is the same.
+  torch::manual_seed(3);
+  const auto after_plain = (train_pass(plain, false), torch::rand({4}));
+  const auto after_recomputed = (train_pass(recomputed, false), torch::rand({4}));
+  EXPECT_TRUE(torch::equal(after_plain, after_recomputed));
+}
+
+TEST(Recompute, RecomputationRunsUnderTheFirstRunsAutocast) {
+  auto plain = small_lm(false), recomputed = small_lm(true);
+  const PassResult a = train_pass(plain, true), b = train_pass(recomputed, true);
+  EXPECT_EQ(a.logits.scalar_type(), torch::kBFloat16);
+  // An fp32 recomputation would move the gradients by bf16's rounding (~1e-2); the same bf16 graph
+  // gives the same values up to the order of the accumulations.
+  expect_same(a, b, 1e-4);
+  EXPECT_FALSE(at::autocast::is_autocast_enabled(at::kCPU));
+}
+
+TEST(Recompute, TheGraphHoldsOneNodePerBlock) {
+  auto model = small_lm(true);
+  const auto x = torch::randn({2, 5, 32}, torch::requires_grad());
+  auto [y, state] = model->xlstm_block_stack->forward(x);
+  // y = post_blocks_norm(block2(block1(block0(x)))): below the norm's nodes, three recompute nodes in a row.
+  auto node = y.grad_fn();
+  while (node && node->name() != "xlstm::RecomputeBackward") node = node->next_edge(0).function;
+  for (int block = 2; block >= 0; --block) {
+    ASSERT_TRUE(node) << "block " << block;
+    EXPECT_EQ(node->name(), "xlstm::RecomputeBackward") << "block " << block;
+    ASSERT_EQ(node->num_outputs(), 1u);
+    node = node->next_edge(0).function;
+  }
+  EXPECT_EQ(node->name(), "torch::autograd::AccumulateGrad") << "x's gradient sink";
+  y.sum().backward();
+  auto plain = small_lm(false);
+  const auto x2 = x.detach().clone().requires_grad_(true);
+  std::get<0>(plain->xlstm_block_stack->forward(x2)).sum().backward();
+  XLSTM_EXPECT_CLOSE(x.grad(), x2.grad(), 1e-6);
+}
+
+TEST(Recompute, WithoutGradModeIsThePlainCall) {
+  int calls = 0;
+  const auto fn = [&calls](const torch::Tensor& t) {
+    ++calls;
+    return t * 2;
+  };
+  torch::NoGradGuard no_grad;
+  const auto x = torch::ones({2}, torch::requires_grad());
+  const auto y = recompute_in_backward(fn, x);
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(y.requires_grad());
+}
+
+TEST(Recompute, AViewResultIsCopied) {
+  // fn returning its input (or a view of it) must not have the node attached to x itself.
+  const auto x = torch::randn({3}, torch::requires_grad());
+  const auto y = recompute_in_backward([](const torch::Tensor& t) { return t.view({3}); }, x);
+  EXPECT_TRUE(x.is_leaf());
+  (y * torch::tensor({1.0, 2.0, 3.0})).sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad(), torch::tensor({1.0f, 2.0f, 3.0f})));
+}
+
+TEST(Recompute, TrainingConfigKey) {
+  EXPECT_FALSE(train::TrainingConfig{}.recompute_blocks);
+  const auto c = from_yaml<train::TrainingConfig>("recompute_blocks: true\n");
+  EXPECT_TRUE(c.recompute_blocks);
+}
+
+}  // namespace
+}  // namespace xlstm
