@@ -1,8 +1,6 @@
 // xLSTMBlockStack: builds the blocks of the block map and threads the per-block states.
 #include "xlstm/block_stack.h"
 
-#include <memory>
-
 #include "xlstm/recompute.h"
 
 namespace xlstm {
@@ -39,17 +37,8 @@ std::tuple<torch::Tensor, xLSTMStackState> xLSTMBlockStackImpl::forward(const to
   const bool recompute = recompute_blocks && state.empty() && torch::GradMode::is_enabled();
   for (size_t i = 0; i < blocks->size(); ++i) {
     if (recompute) {
-      // The block's state of the first run goes out through `last` (the recomputation overwrites it
-      // and lets it go with the node).
-      auto last = std::make_shared<xLSTMBlockState>();
-      y = recompute_in_backward(
-          [b = blocks->ptr<xLSTMBlockImpl>(i), last](const torch::Tensor& in) {
-            auto [out, s] = b->forward(in, xLSTMBlockState{});
-            *last = std::move(s);
-            return out;
-          },
-          y);
-      next[i] = *last;
+      std::tie(y, next[i]) = recompute_block<xLSTMBlockState>(
+          [b = blocks->ptr<xLSTMBlockImpl>(i)](const torch::Tensor& in) { return b->forward(in, xLSTMBlockState{}); }, y);
       continue;
     }
     auto out = block(i)->forward(y, state.empty() ? xLSTMBlockState{} : state[i]);

@@ -1,9 +1,15 @@
 // Activation checkpointing (xlstm/recompute.h, xLSTMBlockStack::recompute_blocks): the same outputs,
 // gradients and states as the plain run, also with dropout (the random state is replayed) and under
-// bf16 autocast (the recomputation runs under the first run's autocast state); the graph holds one
-// recompute node per block and nothing of the blocks' insides; the training config key turns it on.
+// bf16 autocast (the recomputation runs under the first run's autocast state), for xLSTMLarge's blocks
+// too; the graph holds one recompute node per block and nothing of the blocks' insides; the training
+// config key turns it on.
 #include <ATen/autocast_mode.h>
 
+#include <set>
+#include <string>
+#include <vector>
+
+#include "large_testing.h"
 #include "testing.h"
 #include "xlstm/autocast_scope.h"
 #include "xlstm/lm_model.h"
@@ -13,11 +19,12 @@
 namespace xlstm {
 namespace {
 
+// The sLSTM backend "cuda" runs the fused kernels on CUDA tensors and the ATen loop on the CPU.
 xLSTMLMModel small_lm(bool recompute, double dropout = 0.0) {
   torch::manual_seed(11);
   auto config = from_yaml<xLSTMLMModelConfig>(
-      "vocab_size: 40\ncontext_length: 24\nnum_blocks: 3\nembedding_dim: 32\n"
-      "mlstm_block: {mlstm: {num_heads: 2}}\nslstm_block: {slstm: {num_heads: 2, backend: vanilla}}\nslstm_at: [1]\n"
+      "vocab_size: 40\ncontext_length: 24\nnum_blocks: 3\nembedding_dim: 64\n"
+      "mlstm_block: {mlstm: {num_heads: 2}}\nslstm_block: {slstm: {num_heads: 2, backend: cuda}}\nslstm_at: [1]\n"
       "dropout: " + std::to_string(dropout) + "\n");
   xLSTMLMModel model(config);
   model->reset_parameters();
@@ -45,6 +52,20 @@ PassResult train_pass(xLSTMLMModel& model, bool autocast) {
   return r;
 }
 
+// Whether the autograd graph of t has a node of this name.
+bool graph_has(const torch::Tensor& t, const std::string& name) {
+  std::vector<torch::autograd::Node*> todo{t.grad_fn().get()};
+  std::set<torch::autograd::Node*> seen;
+  while (!todo.empty()) {
+    auto* node = todo.back();
+    todo.pop_back();
+    if (!node || !seen.insert(node).second) continue;
+    if (node->name() == name) return true;
+    for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
+  }
+  return false;
+}
+
 void expect_same(const PassResult& plain, const PassResult& recomputed, double tol) {
   XLSTM_EXPECT_CLOSE(recomputed.logits, plain.logits, tol);
   ASSERT_EQ(recomputed.grads.size(), plain.grads.size());
@@ -57,6 +78,8 @@ void expect_same(const PassResult& plain, const PassResult& recomputed, double t
 TEST(Recompute, BlocksGiveThePlainGradientsAndStates) {
   auto plain = small_lm(false), recomputed = small_lm(true);
   const PassResult a = train_pass(plain, false), b = train_pass(recomputed, false);
+  EXPECT_FALSE(graph_has(a.logits, "xlstm::RecomputeBackward"));
+  EXPECT_TRUE(graph_has(b.logits, "xlstm::RecomputeBackward"));
   expect_same(a, b, 1e-6);
   ASSERT_EQ(b.state.size(), a.state.size());
   XLSTM_EXPECT_CLOSE(b.state[0].mlstm.cell.C, a.state[0].mlstm.cell.C, 1e-6);
@@ -87,7 +110,7 @@ TEST(Recompute, RecomputationRunsUnderTheFirstRunsAutocast) {
 
 TEST(Recompute, TheGraphHoldsOneNodePerBlock) {
   auto model = small_lm(true);
-  const auto x = torch::randn({2, 5, 32}, torch::requires_grad());
+  const auto x = torch::randn({2, 5, 64}, torch::requires_grad());
   auto [y, state] = model->xlstm_block_stack->forward(x);
   // y = post_blocks_norm(block2(block1(block0(x)))): below the norm's nodes, three recompute nodes in a row.
   auto node = y.grad_fn();
@@ -104,6 +127,48 @@ TEST(Recompute, TheGraphHoldsOneNodePerBlock) {
   const auto x2 = x.detach().clone().requires_grad_(true);
   std::get<0>(plain->xlstm_block_stack->forward(x2)).sum().backward();
   XLSTM_EXPECT_CLOSE(x.grad(), x2.grad(), 1e-6);
+}
+
+// On the GPU: the CUDA mLSTM (head dim 64) and sLSTM (16) kernels, whose autograd runs in the
+// recomputation on the engine's device thread, bf16 autocast and dropout on the CUDA generator.
+TEST(CudaRecompute, BlocksWithTheKernelsUnderAutocast) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto plain = small_lm(false, 0.1), recomputed = small_lm(true, 0.1);
+  plain->to(torch::kCUDA);
+  recomputed->to(torch::kCUDA);
+  const auto pass = [](xLSTMLMModel& model) {
+    torch::manual_seed(3);
+    const auto ids = torch::randint(0, 40, {3, 24}, torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA));
+    PassResult r;
+    {
+      AutocastScope scope(c10::DeviceType::CUDA, true, at::kBFloat16);
+      r.logits = std::get<0>(model->forward(ids));
+    }
+    r.logits.to(torch::kFloat32).pow(2).mean().backward();
+    for (const auto& p : model->parameters()) r.grads.push_back(p.grad().clone());
+    return r;
+  };
+  const PassResult a = pass(plain), b = pass(recomputed);
+  EXPECT_TRUE(graph_has(b.logits, "xlstm::RecomputeBackward"));
+  expect_same(a, b, 1e-4);
+}
+
+TEST(Recompute, LargeBlocksGiveThePlainGradients) {
+  const auto config = testing::small_large_config("train");
+  const auto ids = testing::random_ids(2, 20, config.vocab_size, 4);
+  std::vector<torch::Tensor> grads[2];
+  torch::Tensor logits[2];
+  for (const bool recompute : {false, true}) {
+    auto model = testing::seeded_large_model(config, 6);
+    model->backbone->recompute_blocks = recompute;
+    logits[recompute] = std::get<0>(model->forward(ids));
+    EXPECT_EQ(graph_has(logits[recompute], "xlstm::RecomputeBackward"), recompute);
+    logits[recompute].pow(2).mean().backward();
+    for (const auto& p : model->parameters()) grads[recompute].push_back(p.grad().clone());
+  }
+  XLSTM_EXPECT_CLOSE(logits[1], logits[0], 1e-6);
+  ASSERT_EQ(grads[1].size(), grads[0].size());
+  for (size_t i = 0; i < grads[0].size(); ++i) XLSTM_EXPECT_CLOSE(grads[1][i], grads[0][i], 1e-6);
 }
 
 TEST(Recompute, WithoutGradModeIsThePlainCall) {

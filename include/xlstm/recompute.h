@@ -10,6 +10,9 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
+#include <tuple>
+#include <utility>
 
 namespace xlstm {
 
@@ -18,5 +21,20 @@ namespace xlstm {
 // function (whether fn uses anything that needs a gradient shows only when the backward reruns it).
 torch::Tensor recompute_in_backward(const std::function<torch::Tensor(const torch::Tensor&)>& fn,
                                     const torch::Tensor& x);
+
+// For a block: fn(x) -> (y, state); y as above, the state that of the first, gradient-free run (the
+// recomputation's state is dropped with the node).
+template <class State, class Fn>
+std::tuple<torch::Tensor, State> recompute_block(Fn fn, const torch::Tensor& x) {
+  auto last = std::make_shared<State>();
+  auto y = recompute_in_backward(
+      [fn = std::move(fn), last](const torch::Tensor& in) {
+        auto [out, state] = fn(in);
+        *last = std::move(state);
+        return out;
+      },
+      x);
+  return {y, *last};
+}
 
 }  // namespace xlstm

@@ -1,6 +1,8 @@
 // xLSTM-Large block stack: blocks in order, each with its own cell state, then the output norm.
 #include "xlstm/large/block_stack.h"
 
+#include "xlstm/recompute.h"
+
 namespace xlstm::large {
 
 xLSTMLargeBlockStackImpl::xLSTMLargeBlockStackImpl(const xLSTMLargeConfig& config, const torch::TensorOptions& options) {
@@ -19,8 +21,15 @@ std::tuple<torch::Tensor, xLSTMLargeState> xLSTMLargeBlockStackImpl::forward(con
                                                                             const ForwardOptions& options) {
   auto h = x;
   xLSTMLargeState next;
+  const bool recompute = recompute_blocks && state.empty() && torch::GradMode::is_enabled();
   for (std::size_t b = 0; b < blocks->size(); ++b) {
-    auto [y, block_state] = blocks[b]->as<mLSTMBlock>()->forward(h, state.empty() ? mLSTMState{} : state[b], options);
+    auto [y, block_state] =
+        recompute ? recompute_block<mLSTMState>(
+                        [block = blocks->ptr<mLSTMBlockImpl>(b), options](const torch::Tensor& in) {
+                          return block->forward(in, mLSTMState{}, options);
+                        },
+                        h)
+                  : blocks[b]->as<mLSTMBlock>()->forward(h, state.empty() ? mLSTMState{} : state[b], options);
     h = y;
     if (block_state.defined()) next.push_back(block_state);
   }

@@ -28,6 +28,9 @@ class xLSTMLargeBlockStackImpl : public torch::nn::Module {
   void reset_parameters();
 
   torch::nn::ModuleList blocks;
+  // Activation checkpointing, as xLSTMBlockStack::recompute_blocks: with grad mode on and no initial
+  // state, each block keeps only its input and runs again in the backward pass. Off by default.
+  bool recompute_blocks = false;
   RMSNorm out_norm{nullptr};  // null without add_out_norm
 };
 TORCH_MODULE(xLSTMLargeBlockStack);
