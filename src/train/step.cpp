@@ -6,18 +6,12 @@
 #include <vector>
 
 #include "xlstm/train/autocast.h"
+#include "xlstm/train/fused_adamw.h"
 #include "xlstm/train/gradient_reducer.h"
 #include "xlstm/train/optimizer.h"
 
 namespace xlstm::train {
 namespace {
-
-double global_grad_norm(const std::vector<torch::Tensor>& params) {
-  if (params.empty()) return 0.0;
-  std::vector<torch::Tensor> norms;
-  for (const auto& p : params) norms.push_back(p.grad().norm().to(torch::kFloat32));
-  return torch::stack(norms).norm().item<double>();
-}
 
 // Data parallel: `stats` of the global batch (the sums over the ranks), and this rank's loss weighted
 // by W·count_r / count_global, so that the reducer's mean of the ranks' gradients is the gradient of
@@ -87,13 +81,16 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
   for (const auto& group : optimizer.param_groups())
     for (const auto& p : group.params())
       if (p.grad().defined()) params.push_back(p);
-  stats.grad_norm = options.clip_norm ? torch::nn::utils::clip_grad_norm_(params, *options.clip_norm)
-                                      : global_grad_norm(params);
+  stats.grad_norm = clip_grad_norm(params, options.clip_norm);
   if (!std::isfinite(stats.grad_norm))
     throw std::runtime_error("train_step: the gradient norm is not finite (" + std::to_string(stats.grad_norm) + ")");
 
   set_learning_rate(optimizer, options.lr);
-  optimizer.step();
+  if (auto* adamw = dynamic_cast<torch::optim::AdamW*>(&optimizer)) {
+    fused_adamw_step(*adamw);
+  } else {
+    optimizer.step();
+  }
   if (!options.reducer) stats.correct = loss.correct.item<int64_t>();
   return stats;
 }
