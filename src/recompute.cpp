@@ -18,13 +18,31 @@ namespace xlstm {
 namespace {
 
 using torch::autograd::variable_list;
+using GeneratorStates = std::vector<std::pair<at::Generator, torch::Tensor>>;  // a generator, its state
+
+GeneratorStates snapshot(std::vector<at::Generator> generators) {
+  GeneratorStates states;
+  for (auto& g : generators) {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    states.emplace_back(g, g.get_state());
+  }
+  return states;
+}
+
+void restore(const GeneratorStates& states) {
+  for (const auto& [g, state] : states) {
+    at::Generator gen = g;
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
+  }
+}
 
 // The state that fn's first run saw and its recomputation must see again.
 struct RunContext {
   c10::DeviceType device_type = c10::DeviceType::CPU;
   bool autocast = false;
   at::ScalarType autocast_dtype = at::kFloat;
-  std::vector<std::pair<at::Generator, torch::Tensor>> generators;  // generator, its state before the run
+  GeneratorStates generators;  // before the run
 
   static RunContext capture(const torch::Tensor& x) {
     RunContext c;
@@ -33,10 +51,7 @@ struct RunContext {
     c.autocast_dtype = at::autocast::get_autocast_dtype(c.device_type);
     std::vector<at::Generator> gens{at::detail::getDefaultCPUGenerator()};
     if (!x.is_cpu()) gens.push_back(at::globalContext().defaultGenerator(x.device()));
-    for (auto& g : gens) {
-      std::lock_guard<std::mutex> lock(g.mutex());
-      c.generators.emplace_back(g, g.get_state());
-    }
+    c.generators = snapshot(std::move(gens));
     return c;
   }
 };
@@ -44,25 +59,18 @@ struct RunContext {
 // Sets the generators to `states` for its lifetime and puts back what they held before.
 class GeneratorFork {
  public:
-  explicit GeneratorFork(const std::vector<std::pair<at::Generator, torch::Tensor>>& states) {
-    for (const auto& [g, state] : states) {
-      at::Generator gen = g;
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      previous_.emplace_back(gen, gen.get_state());
-      gen.set_state(state);
-    }
+  explicit GeneratorFork(const GeneratorStates& states) {
+    std::vector<at::Generator> generators;
+    for (const auto& entry : states) generators.push_back(entry.first);
+    previous_ = snapshot(std::move(generators));
+    restore(states);
   }
-  ~GeneratorFork() {
-    for (auto& [g, state] : previous_) {
-      std::lock_guard<std::mutex> lock(g.mutex());
-      g.set_state(state);
-    }
-  }
+  ~GeneratorFork() { restore(previous_); }
   GeneratorFork(const GeneratorFork&) = delete;
   GeneratorFork& operator=(const GeneratorFork&) = delete;
 
  private:
-  std::vector<std::pair<at::Generator, torch::Tensor>> previous_;
+  GeneratorStates previous_;
 };
 
 // Autocast's cache of weight casts off for its lifetime.

@@ -3,8 +3,7 @@
 // steps after this one as 0-d tensors. clip_grad_norm: _foreach_norm and _foreach_mul_.
 #include "xlstm/train/fused_adamw.h"
 
-#include <map>
-#include <string>
+#include <algorithm>
 #include <tuple>
 #include <utility>
 
@@ -16,6 +15,9 @@ using torch::optim::AdamWParamState;
 
 // The parameters of one device and dtype within a group, with their state tensors.
 struct Split {
+  Split(c10::Device d, c10::ScalarType t) : device(d), dtype(t) {}
+  c10::Device device;
+  c10::ScalarType dtype;
   std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
   std::vector<float> steps;  // after this step
 };
@@ -46,13 +48,15 @@ void fused_adamw_step(torch::optim::AdamW& optimizer) {
   }
   for (auto& group : optimizer.param_groups()) {
     const auto& options = static_cast<const AdamWOptions&>(group.options());
-    std::map<std::pair<std::string, c10::ScalarType>, Split> splits;
+    std::vector<Split> splits;  // almost always one
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       TORCH_CHECK(!p.grad().is_sparse(), "fused_adamw_step: sparse gradients are not supported");
       AdamWParamState& state = state_of(optimizer, p);
       state.step(state.step() + 1);
-      Split& s = splits[{p.device().str(), p.scalar_type()}];
+      auto it = std::find_if(splits.begin(), splits.end(),
+                             [&](const Split& s) { return s.device == p.device() && s.dtype == p.scalar_type(); });
+      Split& s = it != splits.end() ? *it : splits.emplace_back(p.device(), p.scalar_type());
       s.params.push_back(p);
       s.grads.push_back(p.grad());
       s.exp_avgs.push_back(state.exp_avg());
@@ -60,8 +64,8 @@ void fused_adamw_step(torch::optim::AdamW& optimizer) {
       s.steps.push_back(static_cast<float>(state.step()));
     }
     const auto [beta1, beta2] = options.betas();
-    for (auto& [key, s] : splits) {
-      const auto steps = torch::tensor(s.steps).to(s.params.front().device()).unbind(0);
+    for (auto& s : splits) {
+      const auto steps = torch::tensor(s.steps).to(s.device).unbind(0);
       at::_fused_adamw_(s.params, s.grads, s.exp_avgs, s.exp_avg_sqs, {}, steps, options.lr(), beta1, beta2,
                         options.weight_decay(), options.eps(), /*amsgrad=*/false, /*maximize=*/false);
     }

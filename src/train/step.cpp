@@ -77,10 +77,9 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
   objective.backward();
   if (options.reducer) options.reducer->finish();
 
-  std::vector<torch::Tensor> params;
+  std::vector<torch::Tensor> params;  // clip_grad_norm skips those without a gradient
   for (const auto& group : optimizer.param_groups())
-    for (const auto& p : group.params())
-      if (p.grad().defined()) params.push_back(p);
+    for (const auto& p : group.params()) params.push_back(p);
   stats.grad_norm = clip_grad_norm(params, options.clip_norm);
   if (!std::isfinite(stats.grad_norm))
     throw std::runtime_error("train_step: the gradient norm is not finite (" + std::to_string(stats.grad_norm) + ")");
