@@ -4,20 +4,27 @@
 # on the mLSTM and sLSTM kernels, the demo on the GPU and the GPU benchmarks; logs and results go to
 # $OUT. Every step runs under `timeout` (rc 124 in the summary), so that a kernel that hangs costs
 # minutes, not the device session. The CPU tests are CI's (bash .ci/run); --full runs them here too.
-#   bash .ci/gpu_check.sh [--full] [--skip-lm]     (carry .deps when the machine lacks nlohmann-json)
+#   bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR]  (carry .deps when the machine lacks nlohmann-json)
 #   --skip-lm   leave out bench_lm_train (the 164M model's training and generation throughput)
+#   --prebuilt  run the binaries of a bundle built elsewhere (.ci/gpu_bundle.sh; carry it) instead of
+#               building here; not with --full
+# The build folder (build-gpu, or the bundle) is left in place for commands that follow in the same call,
+# e.g. examples/experiments/run_all.sh --build build-gpu.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/xlstm-gpu}
 mkdir -p "$OUT"
-full=0 lm=1
-for arg in "$@"; do
-  case "$arg" in
+full=0 lm=1 prebuilt=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --full) full=1 ;;
     --skip-lm) lm=0 ;;
-    *) echo "usage: bash .ci/gpu_check.sh [--full] [--skip-lm]" >&2; exit 2 ;;
+    --prebuilt) prebuilt=${2:?--prebuilt needs a folder}; shift ;;
+    *) echo "usage: bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR]" >&2; exit 2 ;;
   esac
+  shift
 done
+[ -z "$prebuilt" ] || [ $full = 0 ] || { echo "gpu_check: --prebuilt runs no CPU tests; drop --full" >&2; exit 2; }
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 extra=()
 [ -f /usr/include/nlohmann/json.hpp ] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
@@ -31,26 +38,35 @@ bundle() {
 }
 trap bundle EXIT
 
-t0=$(date +%s)
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_CUDA=ON \
-  -DXLSTM_CUDA_ARCHS=90a "${extra[@]}" > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
 benches=(bench_slstm_kernels bench_mlstm_kernels)
 [ $lm = 1 ] && benches+=(bench_lm_train)
-targets=(xlstm_tests xlstm_demo "${benches[@]}")
-[ $full = 1 ] && targets=(all)
-cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" > "$OUT/build.log" 2>&1 \
-  || { grep -m 20 -A 6 -E "error|Error" "$OUT/build.log"; exit 1; }
-summary "build: $(( $(date +%s) - t0 )) s on $(nproc) cores"
+if [ -n "$prebuilt" ]; then
+  build=$prebuilt
+  export LD_LIBRARY_PATH="$PWD/$prebuilt/lib:$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export XLSTM_SOURCE_DIR=$PWD
+  [ -d shared/fixtures ] && export XLSTM_SHARED_DIR=$PWD/shared
+  summary "prebuilt binaries from $prebuilt ($(grep -m1 '^CMAKE_BUILD_TYPE' "$prebuilt/CMakeCache.txt"))"
+else
+  build=build-gpu
+  t0=$(date +%s)
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DXLSTM_CUDA=ON \
+    -DXLSTM_CUDA_ARCHS=90a "${extra[@]}" > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
+  targets=(xlstm_tests xlstm_demo xlstm_parity xlstm_mqar xlstm_formal "${benches[@]}")
+  [ $full = 1 ] && targets=(all)
+  cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" > "$OUT/build.log" 2>&1 \
+    || { grep -m 20 -A 6 -E "error|Error" "$OUT/build.log"; exit 1; }
+  summary "build: $(( $(date +%s) - t0 )) s on $(nproc) cores"
+fi
 
 rc=0
 if [ $full = 1 ]; then
   t0=$(date +%s)
-  timeout 900 ctest --test-dir build-gpu --output-on-failure --timeout 300 -E consumer_subdirectory \
+  timeout 900 ctest --test-dir "$build" --output-on-failure --timeout 300 -E consumer_subdirectory \
     > "$OUT/ctest.log" 2>&1 || rc=1
   summary "ctest (rc $rc, $(( $(date +%s) - t0 )) s): $(grep -E 'tests passed|tests failed' "$OUT/ctest.log")"
 fi
 t0=$(date +%s)
-timeout 420 build-gpu/tests/xlstm_tests --gtest_filter='Cuda*:LargeCuda*' --gtest_output="xml:$OUT/cuda_tests.xml" \
+timeout 420 "$build/tests/xlstm_tests" --gtest_filter='Cuda*:LargeCuda*' --gtest_output="xml:$OUT/cuda_tests.xml" \
   > "$OUT/cuda_tests.log" 2>&1 || rc=1
 summary "cuda tests ($(( $(date +%s) - t0 )) s): $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
 grep -E "^\[  FAILED|Failure|Timeout|timed out" "$OUT/cuda_tests.log" | head -20
@@ -58,7 +74,7 @@ grep -E "^\[  FAILED|Failure|Timeout|timed out" "$OUT/cuda_tests.log" | head -20
 # shared-memory races. The sLSTM cluster case has its own racecheck line: racecheck does not follow the
 # mbarrier ordering of its vector hand-over and reports the buffer reuse as hazards (kernels/NOTES.md).
 sanitize() {  # tool log-name gtest-filter
-  timeout 300 compute-sanitizer --tool "$1" --error-exitcode 9 build-gpu/tests/xlstm_tests --gtest_filter="$3" \
+  timeout 300 compute-sanitizer --tool "$1" --error-exitcode 9 "$build/tests/xlstm_tests" --gtest_filter="$3" \
     > "$OUT/sanitizer_$2.log" 2>&1
   summary "compute-sanitizer $2 (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$2.log" | tr '\n' ' ')"
 }
@@ -66,13 +82,13 @@ small='CudaMlstmOps.SmallCaseForSanitizers:CudaSlstmOps.SmallCaseForSanitizers'
 sanitize memcheck memcheck "$small:CudaSlstmOps.SmallClusterCaseForSanitizers"
 sanitize racecheck racecheck "$small"
 sanitize racecheck racecheck_slstm_cluster CudaSlstmOps.SmallClusterCaseForSanitizers
-timeout 120 build-gpu/examples/xlstm_demo --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
+timeout 120 "$build/examples/xlstm_demo" --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
   > "$OUT/demo_cuda.log" 2>&1
 summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"
 for name in "${benches[@]}"; do
   flags=(--device cuda)
   [ "$name" = bench_lm_train ] && flags+=(--profile-step)
-  timeout 300 "build-gpu/examples/$name" "${flags[@]}" > "$OUT/$name.txt" 2>&1
+  timeout 300 "$build/examples/$name" "${flags[@]}" > "$OUT/$name.txt" 2>&1
   summary "$name (rc $?)"
   cat "$OUT/$name.txt"
 done

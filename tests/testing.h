@@ -21,7 +21,11 @@ inline std::string shared_dir() {
 inline std::string fixture_path(const std::string& name, const std::string& file) {
   return shared_dir() + "/fixtures/" + name + "/" + file;
 }
-inline std::string source_path(const std::string& rel) { return std::string(XLSTM_SOURCE_DIR) + "/" + rel; }
+// The source tree (or $XLSTM_SOURCE_DIR: binaries built elsewhere, e.g. a bundle of .ci/gpu_bundle.sh).
+inline std::string source_path(const std::string& rel) {
+  const char* env = std::getenv("XLSTM_SOURCE_DIR");
+  return std::string(env != nullptr ? env : XLSTM_SOURCE_DIR) + "/" + rel;
+}
 inline std::map<std::string, torch::Tensor> load_fixture(const std::string& name, const std::string& file) {
   return io::load_safetensors(fixture_path(name, file));
 }

@@ -19,8 +19,8 @@
 //                  [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]
 //                  [--gen-tokens 256] [--threads N] [--recompute both] [--profile-step] [--trace FILE]
 // --profile-step runs one more training step per batch under the profiler and prints where its time
-// goes (step_profile.h: GPU kernels on CUDA, outermost ops on the CPU); --trace FILE also writes its
-// Chrome trace (one file per batch: FILE with the batch size appended).
+// goes (step_profile.h: GPU kernels and the ops that launched them on CUDA, outermost ops on the CPU);
+// --trace FILE also writes its Chrome trace (one file per batch: FILE with the batch size appended).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -183,14 +183,18 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
     const double per_step = seconds_since(t0) / static_cast<double>(args.steps);
     const Peak peak = read_peak(device);
     if (args.profile) {
-      const auto rows = xlstm_bench::profile_step(
+      const auto prof = xlstm_bench::profile_step(
           [&] {
             xlstm::train::train_step(trainable, *optimizer, batch, step);
             synchronize(device);
           },
           device.is_cuda(), args.trace.empty() ? "" : args.trace + "." + std::to_string(B) + ".json");
       profile += "\none training step at batch " + std::to_string(B) + ", recompute " + recompute + " (" +
-                 std::to_string(per_step * 1e3) + " ms untraced):\n\n" + xlstm_bench::profile_table(rows, 25, device.is_cuda());
+                 std::to_string(per_step * 1e3) + " ms untraced):\n\n" +
+                 xlstm_bench::profile_table(prof.activities, 25, device.is_cuda() ? "GPU activity" : "CPU op (outermost)");
+      if (device.is_cuda())
+        profile += "\nthe same GPU time by the launching op (outermost > innermost):\n\n" +
+                   xlstm_bench::profile_table(prof.by_op, 40, "launching op");
     }
     std::snprintf(row, sizeof row, "| %lld | %s | %s | %.1f | %s | %s | %s |\n", static_cast<long long>(B), recompute,
                   format_thousands(static_cast<double>(B * S)).c_str(), per_step * 1e3,

@@ -3,7 +3,7 @@
 #   parity (configs/parity_xlstm{01,10,11}.yaml, the reference's configs unchanged) and
 #   MQAR (configs/mqar_xlstm{10,01,11}.yaml at N = 16, 32, 64).
 #
-#   examples/experiments/run_all.sh [--build DIR] [--out DIR] [--only parity|mqar] [--quick]
+#   examples/experiments/run_all.sh [--build DIR] [--out DIR] [--only parity|mqar] [--quick] [--jobs N]
 #                                   [--estimate STEPS] [--time-limit SECONDS] [--device cuda|cpu|auto]
 #                                   [-- PROGRAM OPTIONS...]
 #
@@ -11,6 +11,8 @@
 #   --out         where runs and tables go (default: runs/experiments, or runs/experiments_quick)
 #   --only        run one of the two experiments
 #   --quick       the *_quick.yaml configs instead (CPU, under two minutes each; MQAR at N = 8 only)
+#   --jobs N      run N configs at a time (default 1); the small models of these experiments leave most
+#                 of a GPU idle, so several processes share one well (each run's log: <out>/<name>/log.txt)
 #   --estimate N  run every config for N steps only (fewer validation examples) and print the projected
 #                 wall time of the full runs from the measured step and evaluation times
 #   --time-limit  stop after this many seconds; an interrupted run resumes from its last checkpoint
@@ -29,6 +31,7 @@ only=""
 quick=0
 estimate=0
 time_limit=0
+jobs=1
 device=""
 extra_args=()
 while [[ $# -gt 0 ]]; do
@@ -40,11 +43,13 @@ while [[ $# -gt 0 ]]; do
     --estimate) estimate=$2; shift 2 ;;
     --time-limit) time_limit=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     --) shift; extra_args=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "--jobs takes a positive integer, got '$jobs'" >&2; exit 2; }
 case "$only" in ""|parity|mqar) ;; *) echo "--only takes parity or mqar" >&2; exit 2 ;; esac
 [[ -n "$out" ]] || out=runs/experiments$([[ $quick == 1 ]] && echo _quick || true)
 [[ $estimate == 0 ]] || out=${out}_estimate
@@ -118,14 +123,17 @@ for exp in ('parity', 'mqar'):
 PY
 }
 
-for spec in "${runs[@]}"; do
-  IFS='|' read -r name program config extra <<< "$spec"
-  dir="$out/$name"
-  if [[ -f "$dir/results.md" ]]; then echo "== $name: done earlier"; continue; fi
-  args=("$config" --out "$dir" --no-progress)
+# One run: $1 is its spec. Returns the program's status (124: stopped at the time limit, 125: the time
+# limit was reached before it started).
+run_one() {
+  local name program config extra
+  IFS='|' read -r name program config extra <<< "$1"
+  local dir="$out/$name"
+  local args=("$config" --out "$dir" --no-progress)
   [[ -z "$extra" ]] || args+=(--set "$extra")
   [[ -z "$device" ]] || args+=(--set "training.device=$device")
   args+=(${extra_args[@]+"${extra_args[@]}"})
+  local full=""
   if [[ $estimate != 0 ]]; then
     rm -rf "$dir"
     # The full run's evaluation volume, read from the config before shortening it.
@@ -137,19 +145,25 @@ for spec in "${runs[@]}"; do
   fi
   mkdir -p "$dir"
   echo "$build/examples/xlstm_$program ${args[*]}" > "$dir/command.txt"
-  limit=()
+  local limit=()
   if [[ $time_limit != 0 ]]; then
-    left=$(( time_limit - ($(date +%s) - started) ))
-    if (( left <= 10 )); then echo "== time limit reached before $name"; break; fi
+    local left=$(( time_limit - ($(date +%s) - started) ))
+    if (( left <= 10 )); then echo "== time limit reached before $name"; return 125; fi
     limit=(timeout --signal=TERM "$left")
   fi
   echo "== $name: $(cat "$dir/command.txt")"
+  local t0 status
   t0=$(date +%s.%N)
   set +e
-  "${limit[@]}" "$build/examples/xlstm_$program" "${args[@]}" 2>&1 | tee -a "$dir/log.txt"
-  status=${PIPESTATUS[0]}
+  if [[ $jobs == 1 ]]; then
+    "${limit[@]}" "$build/examples/xlstm_$program" "${args[@]}" 2>&1 | tee -a "$dir/log.txt"
+    status=${PIPESTATUS[0]}
+  else
+    "${limit[@]}" "$build/examples/xlstm_$program" "${args[@]}" >> "$dir/log.txt" 2>&1
+    status=$?
+  fi
   set -e
-  if [[ $estimate != 0 ]]; then
+  if [[ $estimate != 0 && $status == 0 ]]; then
     python3 - "$dir" "$t0" "$full" <<'PY'
 import json, re, sys, time
 d, t0, full = sys.argv[1], float(sys.argv[2]), sys.argv[3]
@@ -165,8 +179,35 @@ json.dump({'num_steps': steps, 'wall_s': time.time() - t0, 'eval_examples': 512 
            'full_eval_examples': evals * val * parts + test}, open(d + '/estimate.json', 'w'))
 PY
   fi
-  if [[ $status == 124 ]]; then echo "== $name: stopped at the time limit (run the script again to resume)"; tables; exit 0; fi
-  if [[ $status != 0 ]]; then echo "== $name failed with status $status" >&2; exit "$status"; fi
-  tables > /dev/null
+  case $status in
+    0) echo "== $name: finished" ;;
+    124) echo "== $name: stopped at the time limit (run the script again to resume)" ;;
+    *) echo "== $name failed with status $status (log: $dir/log.txt)" >&2; [[ $jobs == 1 ]] || tail -5 "$dir/log.txt" >&2 ;;
+  esac
+  return "$status"
+}
+
+# The runs, up to --jobs at a time; the first failure stops the script once the runs in flight end.
+failed=0
+stopped=0
+finish() {  # the status of a run that ended
+  case $1 in
+    0) tables > /dev/null ;;
+    124|125) stopped=1 ;;
+    *) failed=$1 ;;
+  esac
+}
+for spec in "${runs[@]}"; do
+  name=${spec%%|*}
+  if [[ -f "$out/$name/results.md" ]]; then echo "== $name: done earlier"; continue; fi
+  (( failed == 0 && stopped == 0 )) || break
+  if [[ $jobs == 1 ]]; then
+    status=0; run_one "$spec" || status=$?; finish "$status"
+    continue
+  fi
+  while (( $(jobs -rp | wc -l) >= jobs )); do status=0; wait -n || status=$?; finish "$status"; done
+  run_one "$spec" &
 done
+while (( $(jobs -rp | wc -l) > 0 )); do status=0; wait -n || status=$?; finish "$status"; done
 tables
+(( failed == 0 )) || exit "$failed"
