@@ -79,6 +79,22 @@
 //     dwx in wx's dtype (contiguous), dR in R's, db in b's, ds0 in s0's dtype (undefined without s0).
 //     With empty caches the gradients come from autograd through the ATen loop (recomputed from wx).
 //     The gradients are exact, including the paths through the stabiliser m (part of state_last).
+//
+// The output path of the NeurIPS mLSTM layer (xlstm-spec.md §2.3-2.4; kernel in
+// kernels/mlstm/norm_skip_gate.cu: one pass instead of a transpose, a group norm and four pointwise ops):
+//
+//   mlstm_norm_skip_gate(Tensor h, Tensor c, Tensor z, Tensor norm_weight, Tensor skip, float eps)
+//       -> (Tensor y, Tensor mean, Tensor rstd)
+//     y = (GroupNorm_NH(h) * (1 + norm_weight) + skip * c) * silu(z): h (B, NH, S, DH) the cell output,
+//     c (the SiLU of the convolution) and z (the gate half of the up-projection) (B, S, NH*DH) in h's
+//     dtype (any strides), norm_weight (the MultiHeadLayerNorm's offset weight) and skip (NH*DH).
+//     y (B, S, NH*DH) in h's dtype, computed in fp32 (fp64 for fp64 inputs, on the ATen path); mean and
+//     rstd (B, S, NH) fp32 (fp64), the per-head statistics (biased variance) for the backward.
+//     CUDA: fp32, fp16, bf16 with DH <= 1024; otherwise the ATen implementation with a one-time warning.
+//   mlstm_norm_skip_gate_bw(Tensor dy, Tensor h, Tensor c, Tensor z, Tensor norm_weight, Tensor skip,
+//                           Tensor mean, Tensor rstd) -> (dh, dc, dz, dnorm_weight, dskip)
+//     dy like y; dh, dc, dz in h's dtype (contiguous), the parameter gradients in their dtypes (summed
+//     over the tokens in a fixed order on CUDA: bit-reproducible).
 #pragma once
 
 #include <torch/torch.h>
@@ -153,6 +169,23 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> slstm_bw(
     const torch::Tensor& dy, const OptTensor& dstate_last, const torch::Tensor& wx, const torch::Tensor& R,
     const torch::Tensor& b, const OptTensor& s0, const torch::Tensor& y, const torch::Tensor& gates,
     const torch::Tensor& states);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> mlstm_norm_skip_gate(const torch::Tensor& h,
+                                                                             const torch::Tensor& c,
+                                                                             const torch::Tensor& z,
+                                                                             const torch::Tensor& norm_weight,
+                                                                             const torch::Tensor& skip, double eps);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> mlstm_norm_skip_gate_bw(
+    const torch::Tensor& dy, const torch::Tensor& h, const torch::Tensor& c, const torch::Tensor& z,
+    const torch::Tensor& norm_weight, const torch::Tensor& skip, const torch::Tensor& mean, const torch::Tensor& rstd);
+
+// The layers' dispatch: y of mlstm_norm_skip_gate when the op has a kernel for these tensors (CUDA,
+// built with the kernels, one floating dtype for h, c and z), else std::nullopt and the caller runs its
+// ATen modules (the same function). Differentiable.
+std::optional<torch::Tensor> norm_skip_gate_on_device(const torch::Tensor& h, const torch::Tensor& c,
+                                                      const torch::Tensor& z, const torch::Tensor& norm_weight,
+                                                      const torch::Tensor& skip, double eps);
 
 // The recurrence as the sLSTM cell uses it: y (B, S, NH, DH) and the last state (4, B, NH*DH) for an
 // optional initial state (undefined = zeros). Differentiable.

@@ -61,6 +61,12 @@ void mLSTMCellImpl::reset_parameters() {
 
 std::tuple<torch::Tensor, mLSTMState> mLSTMCellImpl::forward(const torch::Tensor& q, const torch::Tensor& k,
                                                              const torch::Tensor& v, const mLSTMState& state) {
+  auto [h, next] = recurrence(q, k, v, state);
+  return {outnorm->forward(h), next};
+}
+
+std::tuple<torch::Tensor, mLSTMState> mLSTMCellImpl::recurrence(const torch::Tensor& q, const torch::Tensor& k,
+                                                                const torch::Tensor& v, const mLSTMState& state) {
   const int64_t Di = config._inner_embedding_dim, NH = config.num_heads, DH = Di / NH;
   TORCH_CHECK(q.dim() == 3 && q.size(2) == Di, "mLSTMCell: q must be (B, S, ", Di, "), got ", q.sizes());
   TORCH_CHECK(k.sizes() == q.sizes() && v.sizes() == q.sizes(), "mLSTMCell: q, k, v must have one shape, got ",
@@ -71,8 +77,7 @@ std::tuple<torch::Tensor, mLSTMState> mLSTMCellImpl::forward(const torch::Tensor
   auto f = fgate->forward(gate_input).transpose(1, 2);
   auto heads = [&](const torch::Tensor& x) { return x.view({B, S, NH, DH}).transpose(1, 2); };
   auto backend = select_mlstm_backend(config.backend, S, config.context_length, config.chunk_size);
-  auto [h, next] = run_mlstm_backend(backend, heads(q), heads(k), heads(v), i, f, state, config.chunk_size, kMlstmEps);
-  return {outnorm->forward(h), next};
+  return run_mlstm_backend(backend, heads(q), heads(k), heads(v), i, f, state, config.chunk_size, kMlstmEps);
 }
 
 }  // namespace xlstm

@@ -2,6 +2,7 @@
 #include "xlstm/mlstm/layer.h"
 
 #include "xlstm/components/init.h"
+#include "xlstm/ops.h"
 
 namespace xlstm {
 
@@ -49,9 +50,13 @@ std::tuple<torch::Tensor, mLSTMLayerState> mLSTMLayerImpl::forward(const torch::
   const auto& z = xz[1];
   auto [conv_out, conv_state] = conv1d->forward(x_m, state.conv);
   auto c = torch::silu(conv_out);
-  auto [h_cell, cell_state] = mlstm_cell->forward(q_proj->forward(c), k_proj->forward(c), v_proj->forward(x_m), state.cell);
-  auto h = (h_cell + learnable_skip * c) * torch::silu(z);
-  auto y = dropout->forward(proj_down->forward(h));
+  auto [h_cell, cell_state] =
+      mlstm_cell->recurrence(q_proj->forward(c), k_proj->forward(c), v_proj->forward(x_m), state.cell);
+  // outnorm, learnable skip and output gate: one fused op on CUDA, the modules elsewhere.
+  auto& norm = mlstm_cell->outnorm;
+  auto h = ops::norm_skip_gate_on_device(h_cell, c, z, norm->weight, learnable_skip, norm->eps());
+  if (!h) h = (norm->forward(h_cell) + learnable_skip * c) * torch::silu(z);
+  auto y = dropout->forward(proj_down->forward(*h));
   return {y, mLSTMLayerState{conv_state, cell_state}};
 }
 

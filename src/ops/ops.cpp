@@ -122,4 +122,28 @@ std::tuple<T, T> slstm(const T& wx, const T& R, const T& b, const T& s0) {
   return {y, state_last};
 }
 
+std::tuple<T, T, T> mlstm_norm_skip_gate(const T& h, const T& c, const T& z, const T& norm_weight, const T& skip,
+                                         double eps) {
+  static const auto handle = op<std::tuple<T, T, T>(const T&, const T&, const T&, const T&, const T&, double)>(
+      "xlstm::mlstm_norm_skip_gate");
+  return handle.call(h, c, z, norm_weight, skip, eps);
+}
+
+std::tuple<T, T, T, T, T> mlstm_norm_skip_gate_bw(const T& dy, const T& h, const T& c, const T& z,
+                                                  const T& norm_weight, const T& skip, const T& mean,
+                                                  const T& rstd) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T, T>(const T&, const T&, const T&, const T&, const T&, const T&, const T&, const T&)>(
+          "xlstm::mlstm_norm_skip_gate_bw");
+  return handle.call(dy, h, c, z, norm_weight, skip, mean, rstd);
+}
+
+std::optional<T> norm_skip_gate_on_device(const T& h, const T& c, const T& z, const T& norm_weight, const T& skip,
+                                          double eps) {
+  if (!XLSTM_WITH_CUDA || !h.is_cuda() || !norm_weight.defined() || !skip.defined()) return std::nullopt;
+  const auto dt = h.scalar_type();
+  if (!at::isFloatingType(dt) || c.scalar_type() != dt || z.scalar_type() != dt) return std::nullopt;
+  return std::get<0>(mlstm_norm_skip_gate(h, c, z, norm_weight, skip, eps));
+}
+
 }  // namespace xlstm::ops

@@ -1,6 +1,6 @@
 // Registers the `xlstm::` op schemas (documented in include/xlstm/ops.h) and their CPU kernels (the
 // ATen reference). The CUDA kernels are registered in {mlstm,slstm}_cuda.cu.cpp, the autograd kernels in
-// {mlstm,slstm}_autograd.cpp.
+// {mlstm,slstm}_autograd.cpp; mlstm_norm_skip_gate has its CPU and autograd kernels in norm_skip_gate.cpp.
 #include <torch/library.h>
 
 #include "ops/mlstm_reference.h"
@@ -33,6 +33,12 @@ TORCH_LIBRARY(xlstm, m) {
   m.def(
       "slstm_bw(Tensor dy, Tensor? dstate_last, Tensor wx, Tensor R, Tensor b, Tensor? s0, Tensor y, "
       "Tensor gates, Tensor states) -> (Tensor dwx, Tensor dR, Tensor db, Tensor ds0)");
+  m.def(
+      "mlstm_norm_skip_gate(Tensor h, Tensor c, Tensor z, Tensor norm_weight, Tensor skip, float eps) -> "
+      "(Tensor y, Tensor mean, Tensor rstd)");
+  m.def(
+      "mlstm_norm_skip_gate_bw(Tensor dy, Tensor h, Tensor c, Tensor z, Tensor norm_weight, Tensor skip, "
+      "Tensor mean, Tensor rstd) -> (Tensor dh, Tensor dc, Tensor dz, Tensor dnorm_weight, Tensor dskip)");
 }
 
 TORCH_LIBRARY_IMPL(xlstm, CPU, m) {

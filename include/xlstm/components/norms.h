@@ -21,6 +21,7 @@ class LayerNormImpl : public torch::nn::Module {
   LayerNormImpl(int64_t ndim, bool weight = true, bool bias = false, double eps = 1e-5);
   void reset_parameters();  // weight 0 (scale 1), bias 0
   torch::Tensor forward(const torch::Tensor& x);  // over the last dim, x (..., ndim)
+  double eps() const { return eps_; }
 
   torch::Tensor weight, bias;  // (ndim) each; undefined when disabled
 

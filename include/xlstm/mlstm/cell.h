@@ -31,6 +31,9 @@ class mLSTMCellImpl : public torch::nn::Module {
   // q, k, v (B, S, Di) -> h (B, S, Di) and the final cell state.
   std::tuple<torch::Tensor, mLSTMState> forward(const torch::Tensor& q, const torch::Tensor& k,
                                                 const torch::Tensor& v, const mLSTMState& state = {});
+  // The same before the per-head norm: h (B, NH, S, DH) (forward = outnorm(recurrence(...))).
+  std::tuple<torch::Tensor, mLSTMState> recurrence(const torch::Tensor& q, const torch::Tensor& k,
+                                                   const torch::Tensor& v, const mLSTMState& state = {});
   void reset_parameters();
 
   mLSTMLayerConfig config;
