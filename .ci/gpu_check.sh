@@ -4,27 +4,36 @@
 # on the mLSTM and sLSTM kernels, the demo on the GPU and the GPU benchmarks; logs and results go to
 # $OUT. Every step runs under `timeout` (rc 124 in the summary), so that a kernel that hangs costs
 # minutes, not the device session. The CPU tests are CI's (bash .ci/run); --full runs them here too.
-#   bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR]  (carry .deps when the machine lacks nlohmann-json)
+#   bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR] [--experiments DIR --deadline SECONDS]
+#   (carry .deps when the machine lacks nlohmann-json)
 #   --skip-lm   leave out bench_lm_train (the 164M model's training and generation throughput)
 #   --prebuilt  run the binaries of a bundle built elsewhere (.ci/gpu_bundle.sh; carry it) instead of
 #               building here; not with --full
-# The build folder (build-gpu, or the bundle) is left in place for commands that follow in the same call,
-# e.g. examples/experiments/run_all.sh --build build-gpu.
+#   --experiments  after the checks, the full experiments of examples/experiments/run_all.sh into DIR
+#               (resuming what a carried DIR holds), all configs at once, under MPS where it starts (the small
+#               models leave the GPU idle between launches), until --deadline seconds after the script's
+#               start; DIR then goes to $OUT/experiments.tar.gz, without the checkpoints of finished runs
+# The build folder (build-gpu, or the bundle) is left in place for commands that follow in the same call.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/xlstm-gpu}
 mkdir -p "$OUT"
-full=0 lm=1 prebuilt=""
+full=0 lm=1 prebuilt="" experiments="" deadline=0
+started=$(date +%s)
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) full=1 ;;
     --skip-lm) lm=0 ;;
     --prebuilt) prebuilt=${2:?--prebuilt needs a folder}; shift ;;
-    *) echo "usage: bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR]" >&2; exit 2 ;;
+    --experiments) experiments=${2:?--experiments needs a folder}; shift ;;
+    --deadline) deadline=${2:?--deadline needs seconds}; shift ;;
+    *) echo "usage: bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR] [--experiments DIR --deadline S]" >&2
+       exit 2 ;;
   esac
   shift
 done
 [ -z "$prebuilt" ] || [ $full = 0 ] || { echo "gpu_check: --prebuilt runs no CPU tests; drop --full" >&2; exit 2; }
+[ -z "$experiments" ] || [ "$deadline" -gt 0 ] || { echo "gpu_check: --experiments needs --deadline" >&2; exit 2; }
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 extra=()
 [ -f /usr/include/nlohmann/json.hpp ] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
@@ -34,7 +43,8 @@ summary() { echo "$*" | tee -a "$OUT/summary.txt"; }
 # The device tool returns at most 8 files from $OUT: on exit every log but the summary and the benchmark
 # tables goes into one archive.
 bundle() {
-  (cd "$OUT" && ls | grep -vE '^(summary\.txt|bench_.*\.txt|logs\.tar\.gz)$' | tar czf logs.tar.gz --remove-files -T -)
+  (cd "$OUT" && ls | grep -vE '^(summary\.txt|bench_.*\.txt|logs\.tar\.gz|experiments\.(log|tar\.gz))$' \
+     | tar czf logs.tar.gz --remove-files -T -)
 }
 trap bundle EXIT
 
@@ -92,5 +102,29 @@ for name in "${benches[@]}"; do
   summary "$name (rc $?)"
   cat "$OUT/$name.txt"
 done
+if [ -n "$experiments" ]; then
+  mps=0
+  if nvidia-cuda-mps-control -d > "$OUT/mps.log" 2>&1; then
+    # A few steps under MPS first: where they fail, the runs go without it.
+    if timeout 60 "$build/examples/xlstm_parity" configs/parity_xlstm11_quick.yaml --out /tmp/mps_probe --no-progress \
+         --set training.device=cuda --set training.num_steps=3 >> "$OUT/mps.log" 2>&1; then mps=1
+    else echo quit | nvidia-cuda-mps-control; fi
+  fi
+  left=$(( deadline - ($(date +%s) - started) - 40 ))
+  t0=$(date +%s)
+  bash examples/experiments/run_all.sh --build "$build" --out "$experiments" --jobs 12 --time-limit "$left" \
+    -- --threads 1 > "$OUT/experiments.log" 2>&1
+  summary "experiments (rc $?, MPS $mps, $(( $(date +%s) - t0 )) s of $left): $(grep -c ': finished' "$OUT/experiments.log") finished"
+  [ $mps = 1 ] && echo quit | nvidia-cuda-mps-control
+  for run in "$experiments"/*/; do [ -f "$run/results.md" ] && rm -rf "$run/checkpoint"; done
+  # The device tool returns files up to 16 MiB: the unfinished runs' checkpoints go, largest first, until it fits.
+  pack() { tar czf "$OUT/experiments.tar.gz" -C "$(dirname "$experiments")" "$(basename "$experiments")"; }
+  pack
+  for ckpt in $(du -s "$experiments"/*/checkpoint 2>/dev/null | sort -rn | cut -f2); do
+    [ "$(stat -c %s "$OUT/experiments.tar.gz")" -lt $((15 << 20)) ] && break
+    rm -rf "$ckpt"; summary "experiments: $ckpt left out (size)"; pack
+  done
+  cat "$experiments"/*.md 2>/dev/null
+fi
 cat "$OUT/summary.txt"
 exit $rc

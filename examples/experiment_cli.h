@@ -1,7 +1,7 @@
 // The command line shared by the experiment programs (xlstm_parity, xlstm_formal, xlstm_mqar):
 //
 //   PROGRAM CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N] [--no-progress] [--check]
-//           [--nproc N]
+//           [--nproc N] [--time-limit SECONDS]
 //
 //   --set      override a config value before reading (YAML syntax: --set training.num_steps=100,
 //              --set model.slstm_at=[0,1]); repeatable, applied in order
@@ -9,6 +9,8 @@
 //   --resume   continue from <out>/checkpoint (a fresh start when there is none)
 //   --threads  CPU threads of torch (default: torch's choice)
 //   --check    read and validate the config, print it resolved, and exit
+//   --time-limit  stop after the step during which this many seconds (an integer) passed, with a
+//              checkpoint (--resume continues; results.md is written when the last step is done)
 //   --nproc    data-parallel training in N local processes (xlstm/train/launcher.h; gloo on the CPU,
 //              nccl with one GPU each); training.batch_size stays the global batch. A program started
 //              by torchrun (or with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set) runs as that rank.
@@ -35,7 +37,7 @@ int experiment_main(int argc, char** argv, const std::string& program,
                     const std::function<void(const xlstm::train::ExperimentConfig<Kwargs>&)>& check) {
   const std::string usage = "usage: " + program +
                             " CONFIG.yaml [--set key.path=value]... [--out DIR] [--resume] [--threads N]"
-                            " [--no-progress] [--check] [--nproc N]\n";
+                            " [--no-progress] [--check] [--nproc N] [--time-limit SECONDS]\n";
   return exit_status_of(usage, [&] {
     std::string config_path;
     std::vector<std::string> overrides;
@@ -57,6 +59,8 @@ int experiment_main(int argc, char** argv, const std::string& program,
         torch::set_num_threads(static_cast<int>(parse_int(arg, value(), 1)));
       } else if (arg == "--nproc") {
         nproc = static_cast<int>(parse_int(arg, value(), 1));
+      } else if (arg == "--time-limit") {
+        options.time_limit_seconds = static_cast<double>(parse_int(arg, value(), 1));
       } else if (!arg.empty() && arg[0] == '-') {
         throw UsageError("unknown option " + arg);
       } else if (config_path.empty()) {

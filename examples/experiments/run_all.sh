@@ -15,8 +15,8 @@
 #                 of a GPU idle, so several processes share one well (each run's log: <out>/<name>/log.txt)
 #   --estimate N  run every config for N steps only (fewer validation examples) and print the projected
 #                 wall time of the full runs from the measured step and evaluation times
-#   --time-limit  stop after this many seconds; an interrupted run resumes from its last checkpoint
-#                 (every 500 steps) when the script is started again; finished runs are skipped
+#   --time-limit  stop after this many seconds (each run writes a checkpoint when it stops; the script
+#                 started again resumes them and skips finished runs)
 #   --device      training.device for every run (default: the configs' own, cuda for the full ones)
 #   -- ...        passed on to every program call, e.g. -- --set training.num_steps=2000 (a run resumed
 #                 later must get the same options: checkpoints refuse another config)
@@ -145,11 +145,14 @@ run_one() {
   fi
   mkdir -p "$dir"
   echo "$build/examples/xlstm_$program ${args[*]}" > "$dir/command.txt"
+  # The program stops itself at the time limit with a checkpoint (after the step in progress, or the
+  # validation); `timeout` ends it a minute later if it does not.
   local limit=()
   if [[ $time_limit != 0 ]]; then
     local left=$(( time_limit - ($(date +%s) - started) ))
     if (( left <= 10 )); then echo "== time limit reached before $name"; return 125; fi
-    limit=(timeout --signal=TERM "$left")
+    [[ $estimate != 0 ]] || args+=(--time-limit "$left")
+    limit=(timeout --signal=TERM "$(( left + 60 ))")
   fi
   echo "== $name: $(cat "$dir/command.txt")"
   local t0 status
@@ -179,6 +182,8 @@ json.dump({'num_steps': steps, 'wall_s': time.time() - t0, 'eval_examples': 512 
            'full_eval_examples': evals * val * parts + test}, open(d + '/estimate.json', 'w'))
 PY
   fi
+  # Stopped by its own time limit: no results.md yet.
+  [[ $status != 0 || $estimate != 0 || -f "$dir/results.md" ]] || status=124
   case $status in
     0) echo "== $name: finished" ;;
     124) echo "== $name: stopped at the time limit (run the script again to resume)" ;;

@@ -45,7 +45,12 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
       << "\n"
       << std::flush;
   const TrainResult result = trainer.run();
-
+  if (result.steps < config.training.num_steps) {  // stopped early: no results yet
+    if (main)
+      out << "stopped after step " << result.steps << " of " << config.training.num_steps << "; --resume continues from "
+          << options.output_dir << "/checkpoint\n";
+    return result;
+  }
   report_results(main ? options.output_dir : "", run_summary(result), results_table(result.final_results), out);
   return result;
 }
