@@ -9,7 +9,7 @@
 #   --skip-lm   leave out bench_lm_train (the 164M model's training and generation throughput)
 #   --prebuilt  run the binaries of a bundle built elsewhere (.ci/gpu_bundle.sh; carry it) instead of
 #               building here; not with --full
-#   --experiments  after the checks, the full experiments of examples/experiments/run_all.sh into DIR
+#   --experiments  after the checks (when the CUDA tests pass), the full experiments of examples/experiments/run_all.sh into DIR
 #               (resuming what a carried DIR holds), all configs at once, under MPS where it starts (the small
 #               models leave the GPU idle between launches), until --deadline seconds after the script's
 #               start; DIR then goes to $OUT/experiments.tar.gz, without the checkpoints of finished runs
@@ -102,7 +102,9 @@ for name in "${benches[@]}"; do
   summary "$name (rc $?)"
   cat "$OUT/$name.txt"
 done
-if [ -n "$experiments" ]; then
+if [ -n "$experiments" ] && [ $rc != 0 ]; then
+  summary "experiments: not run (the CUDA tests failed)"
+elif [ -n "$experiments" ]; then
   mps=0
   if nvidia-cuda-mps-control -d > "$OUT/mps.log" 2>&1; then
     # A few steps under MPS first: where they fail, the runs go without it.

@@ -95,6 +95,22 @@
 //                           Tensor mean, Tensor rstd) -> (dh, dc, dz, dnorm_weight, dskip)
 //     dy like y; dh, dc, dz in h's dtype (contiguous), the parameter gradients in their dtypes (summed
 //     over the tokens in a fixed order on CUDA: bit-reproducible).
+//
+// The input path of the NeurIPS mLSTM layer (xlstm-spec.md §2.1, §2.4; kernel in kernels/mlstm/conv_qkv.cu:
+// one pass instead of a padding copy, a transposed convolution, a SiLU and three batched matmuls with copies):
+//
+//   mlstm_conv_qkv(Tensor x, Tensor conv_weight, Tensor? conv_bias, Tensor wq, Tensor wk, Tensor wv,
+//                  Tensor? bq, Tensor? bk, Tensor? bv) -> (Tensor c, Tensor q, Tensor k, Tensor v)
+//     c = silu(CausalConv1d(x)) from a zero state, q = Wq c, k = Wk c, v = Wv x with the block-diagonal
+//     LinearHeadwiseExpand maps: x (B, S, D) (any strides), conv_weight (D, 1, K) and conv_bias (D) as
+//     CausalConv1d holds them, wq, wk, wv (NB, BS, BS) with NB * BS = D, biases (D). c, q, k, v (B, S, D)
+//     contiguous in x's dtype, computed in fp32 (fp64 for fp64 inputs), c rounded to x's dtype before it
+//     feeds q and k (as the modules under autocast do). CUDA: fp32, fp16, bf16 with K = 4 and BS = 4 (the
+//     reference's defaults); otherwise the ATen implementation with a one-time warning.
+//   mlstm_conv_qkv_bw(Tensor? dc, Tensor dq, Tensor dk, Tensor dv, <the forward's arguments>)
+//       -> (dx, dconv_weight, dconv_bias, dwq, dwk, dwv, dbq, dbk, dbv)
+//     dc (may be none: zero), dq, dk, dv like x; dx in x's dtype, the parameter gradients in their dtypes,
+//     undefined for absent biases (summed over the tokens in a fixed order on CUDA: bit-reproducible).
 #pragma once
 
 #include <torch/torch.h>
@@ -186,6 +202,25 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Te
 std::optional<torch::Tensor> norm_skip_gate_on_device(const torch::Tensor& h, const torch::Tensor& c,
                                                       const torch::Tensor& z, const torch::Tensor& norm_weight,
                                                       const torch::Tensor& skip, double eps);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor> mlstm_conv_qkv(
+    const torch::Tensor& x, const torch::Tensor& conv_weight, const OptTensor& conv_bias, const torch::Tensor& wq,
+    const torch::Tensor& wk, const torch::Tensor& wv, const OptTensor& bq = std::nullopt,
+    const OptTensor& bk = std::nullopt, const OptTensor& bv = std::nullopt);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor,
+           torch::Tensor, torch::Tensor>
+mlstm_conv_qkv_bw(const OptTensor& dc, const torch::Tensor& dq, const torch::Tensor& dk, const torch::Tensor& dv,
+                  const torch::Tensor& x, const torch::Tensor& conv_weight, const OptTensor& conv_bias,
+                  const torch::Tensor& wq, const torch::Tensor& wk, const torch::Tensor& wv, const OptTensor& bq,
+                  const OptTensor& bk, const OptTensor& bv);
+
+// The layers' dispatch: (c, q, k, v) of mlstm_conv_qkv on CUDA tensors (built with the kernels), else
+// std::nullopt and the caller runs its modules. Undefined biases count as absent. Differentiable.
+std::optional<std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor>> conv_qkv_on_device(
+    const torch::Tensor& x, const torch::Tensor& conv_weight, const torch::Tensor& conv_bias, const torch::Tensor& wq,
+    const torch::Tensor& wk, const torch::Tensor& wv, const torch::Tensor& bq, const torch::Tensor& bk,
+    const torch::Tensor& bv);
 
 // The recurrence as the sLSTM cell uses it: y (B, S, NH, DH) and the last state (4, B, NH*DH) for an
 // optional initial state (undefined = zeros). Differentiable.

@@ -47,6 +47,13 @@ std::tuple<torch::Tensor, torch::Tensor> CausalConv1dImpl::forward(const torch::
   return {y, xp.narrow(1, seq, past)};
 }
 
+torch::Tensor CausalConv1dImpl::next_state(const torch::Tensor& x, const torch::Tensor& conv_state) const {
+  if (kernel_size_ == 0) return torch::Tensor();
+  const int64_t seq = x.size(1), past = kernel_size_ - 1;
+  if (!conv_state.defined() && seq >= past) return x.narrow(1, seq - past, past).contiguous();
+  return window(x, conv_state).narrow(1, seq, past).contiguous();
+}
+
 std::tuple<torch::Tensor, torch::Tensor> CausalConv1dImpl::step(const torch::Tensor& x,
                                                                 const torch::Tensor& conv_state) {
   TORCH_CHECK(x.dim() == 3 && x.size(1) == 1, "CausalConv1d::step: expected x of shape (B, 1, D), got ", x.sizes());

@@ -48,10 +48,25 @@ std::tuple<torch::Tensor, mLSTMLayerState> mLSTMLayerImpl::forward(const torch::
   auto xz = proj_up->forward(x).chunk(2, -1);
   const auto& x_m = xz[0];
   const auto& z = xz[1];
-  auto [conv_out, conv_state] = conv1d->forward(x_m, state.conv);
-  auto c = torch::silu(conv_out);
-  auto [h_cell, cell_state] =
-      mlstm_cell->recurrence(q_proj->forward(c), k_proj->forward(c), v_proj->forward(x_m), state.cell);
+  // Convolution, SiLU and the q/k/v projections: one fused op on CUDA for a fresh sequence (no
+  // convolution state to continue), the modules elsewhere.
+  torch::Tensor c, q, k, v, conv_state;
+  std::optional<std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor>> fused;
+  if (!state.conv.defined() && conv1d->kernel_size() > 0)
+    fused = ops::conv_qkv_on_device(x_m, conv1d->conv->weight, conv1d->conv->bias, q_proj->weight, k_proj->weight,
+                                    v_proj->weight, q_proj->bias, k_proj->bias, v_proj->bias);
+  if (fused) {
+    std::tie(c, q, k, v) = *fused;
+    conv_state = conv1d->next_state(x_m);
+  } else {
+    torch::Tensor conv_out;
+    std::tie(conv_out, conv_state) = conv1d->forward(x_m, state.conv);
+    c = torch::silu(conv_out);
+    q = q_proj->forward(c);
+    k = k_proj->forward(c);
+    v = v_proj->forward(x_m);
+  }
+  auto [h_cell, cell_state] = mlstm_cell->recurrence(q, k, v, state.cell);
   // outnorm, learnable skip and output gate: one fused op on CUDA, the modules elsewhere.
   auto& norm = mlstm_cell->outnorm;
   auto h = ops::norm_skip_gate_on_device(h_cell, c, z, norm->weight, learnable_skip, norm->eps());

@@ -146,4 +146,31 @@ std::optional<T> norm_skip_gate_on_device(const T& h, const T& c, const T& z, co
   return std::get<0>(mlstm_norm_skip_gate(h, c, z, norm_weight, skip, eps));
 }
 
+std::tuple<T, T, T, T> mlstm_conv_qkv(const T& x, const T& conv_weight, const O& conv_bias, const T& wq, const T& wk,
+                                      const T& wv, const O& bq, const O& bk, const O& bv) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T>(const T&, const T&, const O&, const T&, const T&, const T&, const O&, const O&,
+                                const O&)>("xlstm::mlstm_conv_qkv");
+  return handle.call(x, conv_weight, conv_bias, wq, wk, wv, bq, bk, bv);
+}
+
+std::tuple<T, T, T, T, T, T, T, T, T> mlstm_conv_qkv_bw(const O& dc, const T& dq, const T& dk, const T& dv,
+                                                        const T& x, const T& conv_weight, const O& conv_bias,
+                                                        const T& wq, const T& wk, const T& wv, const O& bq,
+                                                        const O& bk, const O& bv) {
+  static const auto handle =
+      op<std::tuple<T, T, T, T, T, T, T, T, T>(const O&, const T&, const T&, const T&, const T&, const T&, const O&,
+                                               const T&, const T&, const T&, const O&, const O&, const O&)>(
+          "xlstm::mlstm_conv_qkv_bw");
+  return handle.call(dc, dq, dk, dv, x, conv_weight, conv_bias, wq, wk, wv, bq, bk, bv);
+}
+
+std::optional<std::tuple<T, T, T, T>> conv_qkv_on_device(const T& x, const T& conv_weight, const T& conv_bias,
+                                                         const T& wq, const T& wk, const T& wv, const T& bq,
+                                                         const T& bk, const T& bv) {
+  if (!XLSTM_WITH_CUDA || !x.is_cuda() || !at::isFloatingType(x.scalar_type())) return std::nullopt;
+  const auto opt = [](const T& t) { return t.defined() ? O(t) : std::nullopt; };
+  return mlstm_conv_qkv(x, conv_weight, opt(conv_bias), wq, wk, wv, opt(bq), opt(bk), opt(bv));
+}
+
 }  // namespace xlstm::ops

@@ -1,6 +1,7 @@
 // Registers the `xlstm::` op schemas (documented in include/xlstm/ops.h) and their CPU kernels (the
 // ATen reference). The CUDA kernels are registered in {mlstm,slstm}_cuda.cu.cpp, the autograd kernels in
-// {mlstm,slstm}_autograd.cpp; mlstm_norm_skip_gate has its CPU and autograd kernels in norm_skip_gate.cpp.
+// {mlstm,slstm}_autograd.cpp; mlstm_norm_skip_gate and mlstm_conv_qkv have their CPU and autograd kernels
+// in norm_skip_gate.cpp and conv_qkv.cpp.
 #include <torch/library.h>
 
 #include "ops/mlstm_reference.h"
@@ -39,6 +40,14 @@ TORCH_LIBRARY(xlstm, m) {
   m.def(
       "mlstm_norm_skip_gate_bw(Tensor dy, Tensor h, Tensor c, Tensor z, Tensor norm_weight, Tensor skip, "
       "Tensor mean, Tensor rstd) -> (Tensor dh, Tensor dc, Tensor dz, Tensor dnorm_weight, Tensor dskip)");
+  m.def(
+      "mlstm_conv_qkv(Tensor x, Tensor conv_weight, Tensor? conv_bias, Tensor wq, Tensor wk, Tensor wv, Tensor? bq, "
+      "Tensor? bk, Tensor? bv) -> (Tensor c, Tensor q, Tensor k, Tensor v)");
+  m.def(
+      "mlstm_conv_qkv_bw(Tensor? dc, Tensor dq, Tensor dk, Tensor dv, Tensor x, Tensor conv_weight, "
+      "Tensor? conv_bias, Tensor wq, Tensor wk, Tensor wv, Tensor? bq, Tensor? bk, Tensor? bv) -> (Tensor dx, "
+      "Tensor dconv_weight, Tensor dconv_bias, Tensor dwq, Tensor dwk, Tensor dwv, Tensor dbq, Tensor dbk, "
+      "Tensor dbv)");
 }
 
 TORCH_LIBRARY_IMPL(xlstm, CPU, m) {

@@ -27,6 +27,10 @@ class CausalConv1dImpl : public torch::nn::Module {
   // x's dtype. K = 0: (x, undefined).
   std::tuple<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& conv_state = {});
 
+  // The state forward(x, conv_state) returns, without the convolution (for callers that compute it
+  // elsewhere, e.g. a fused op); a copy, so that it does not keep x's storage alive.
+  torch::Tensor next_state(const torch::Tensor& x, const torch::Tensor& conv_state = {}) const;
+
   // One token, x (B, 1, D): the same contract as forward, computed as a dot product over the window.
   std::tuple<torch::Tensor, torch::Tensor> step(const torch::Tensor& x, const torch::Tensor& conv_state = {});
 

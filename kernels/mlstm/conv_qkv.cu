@@ -1,0 +1,262 @@
+// The input path of the NeurIPS mLSTM layer in one pass over memory (xlstm-spec.md §2.1, §2.4):
+//   c = silu(causal_depthwise_conv(x)),  q = W_q c,  k = W_k c,  v = W_v x
+// with W_q, W_k, W_v block-diagonal in blocks of 4 (qkv_proj_blocksize) and a kernel of size 4. ATen
+// runs this as a padding copy, a convolution on a transposed layout, a SiLU and three batched matmuls
+// with a copy on each side (about twice that backward). Here a thread owns one block of 4 channels and
+// walks a range of tokens of one sequence: its convolution weights and 4x4 matrices stay in registers,
+// the last K-1 inputs slide along in registers, and c, q, k, v are written once. The backward walks the
+// tokens in reverse, so that the convolution's transpose (which needs the d(conv) of the K-1 tokens
+// after the current one) is a register window too; it recomputes the convolution from x, and sums the
+// parameter gradients per thread, then writes one slice per CTA (the caller adds the slices in a fixed
+// order: no atomics, bit-reproducible). All arithmetic in fp32; c is rounded to the input dtype before
+// it feeds q and k (as the module path does), outputs in the input dtype.
+#include "common/device.cuh"
+#include "mlstm/conv_qkv.h"
+
+namespace xlstm::kernels {
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int K = kConvQkvKernel;
+
+template <class T>
+__device__ __forceinline__ float rounded(float x) {
+  return to_float(from_float<T>(x));
+}
+
+__device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
+
+// Channels 4j..4j+3 of token (b, s).
+template <class T>
+__device__ __forceinline__ void load4(const TokenTensor& t, int b, int s, int j, float (&v)[4]) {
+  const T* p = static_cast<const T*>(t.ptr) + b * t.sb + s * t.ss + 4 * j;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) v[i] = to_float(p[i]);
+}
+
+template <class T>
+__device__ __forceinline__ void store4(void* base, const ConvQkvParams& p, int b, int s, int j, const float (&v)[4]) {
+  T* out = static_cast<T*>(base) + (static_cast<int64_t>(b) * p.S + s) * p.D + 4 * j;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) out[i] = from_float<T>(v[i]);
+}
+
+// y = W x (+ bias) for one 4x4 block; W row-major [o][i].
+__device__ __forceinline__ void block_matvec(const float (&w)[16], const float (&bias)[4], const float (&x)[4],
+                                             float (&y)[4]) {
+#pragma unroll
+  for (int o = 0; o < 4; ++o) {
+    y[o] = bias[o];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) y[o] += w[4 * o + i] * x[i];
+  }
+}
+
+// The thread's parameters: convolution weights [i][k] and bias, the three 4x4 blocks and biases.
+struct Weights {
+  float cw[4 * K], cb[4], wq[16], wk[16], wv[16], bq[4], bk[4], bv[4];
+};
+
+__device__ __forceinline__ void load_weights(const ConvQkvParams& p, int j, Weights& w) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int d = 4 * j + i;
+#pragma unroll
+    for (int k = 0; k < K; ++k) w.cw[i * K + k] = p.conv_w[d * K + k];
+    w.cb[i] = p.conv_b != nullptr ? p.conv_b[d] : 0.f;
+    w.bq[i] = p.bq != nullptr ? p.bq[d] : 0.f;
+    w.bk[i] = p.bk != nullptr ? p.bk[d] : 0.f;
+    w.bv[i] = p.bv != nullptr ? p.bv[d] : 0.f;
+  }
+#pragma unroll
+  for (int e = 0; e < 16; ++e) {
+    w.wq[e] = p.wq[16 * j + e];
+    w.wk[e] = p.wk[16 * j + e];
+    w.wv[e] = p.wv[16 * j + e];
+  }
+}
+
+// The CTA's sequence b, token range [s0, s1) and the thread's block j (false: no block for it).
+__device__ __forceinline__ bool cta_range(const ConvQkvParams& p, int& b, int& s0, int& s1, int& j) {
+  j = blockIdx.y * kThreads + threadIdx.x;
+  const int chunks = (p.S + p.tokens_per_cta - 1) / p.tokens_per_cta;
+  b = blockIdx.x / chunks;
+  s0 = (blockIdx.x % chunks) * p.tokens_per_cta;
+  s1 = min(p.S, s0 + p.tokens_per_cta);
+  return j < p.D / 4;
+}
+
+// The convolution output at token s from the window xs[k] = x at s - K + 1 + k.
+__device__ __forceinline__ void conv_at(const Weights& w, const float (&xs)[K][4], float (&conv)[4]) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    conv[i] = w.cb[i];
+#pragma unroll
+    for (int k = 0; k < K; ++k) conv[i] += w.cw[i * K + k] * xs[k][i];
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) conv_qkv_fw_kernel(ConvQkvParams p) {
+  int b, s0, s1, j;
+  if (!cta_range(p, b, s0, s1, j)) return;
+  Weights w;
+  load_weights(p, j, w);
+  float xs[K][4];  // x at s - K + 1 .. s
+#pragma unroll
+  for (int k = 0; k < K - 1; ++k) {
+    const int s = s0 - (K - 1) + k;
+    if (s >= 0) {
+      load4<T>(p.x, b, s, j, xs[k]);
+    } else {
+      for (int i = 0; i < 4; ++i) xs[k][i] = 0.f;
+    }
+  }
+  for (int s = s0; s < s1; ++s) {
+    load4<T>(p.x, b, s, j, xs[K - 1]);
+    float conv[4], c[4], y[4];
+    conv_at(w, xs, conv);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) c[i] = rounded<T>(conv[i] * sigmoid(conv[i]));
+    store4<T>(p.c, p, b, s, j, c);
+    block_matvec(w.wq, w.bq, c, y);
+    store4<T>(p.q, p, b, s, j, y);
+    block_matvec(w.wk, w.bk, c, y);
+    store4<T>(p.k, p, b, s, j, y);
+    block_matvec(w.wv, w.bv, xs[K - 1], y);
+    store4<T>(p.v, p, b, s, j, y);
+#pragma unroll
+    for (int k = 0; k < K - 1; ++k)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) xs[k][i] = xs[k + 1][i];
+  }
+}
+
+// What the backward needs of token s: the input window, the rounded c, dq, dk and d(conv).
+struct TokenGrad {
+  float xs[K][4], c[4], dq[4], dk[4], dconv[4];
+};
+
+template <class T>
+__device__ __forceinline__ void token_grad(const ConvQkvParams& p, const Weights& w, int b, int s, int j,
+                                           TokenGrad& t) {
+#pragma unroll
+  for (int k = 0; k < K; ++k) {
+    const int sk = s - (K - 1) + k;
+    if (sk >= 0) {
+      load4<T>(p.x, b, sk, j, t.xs[k]);
+    } else {
+      for (int i = 0; i < 4; ++i) t.xs[k][i] = 0.f;
+    }
+  }
+  float conv[4], dc[4] = {0.f, 0.f, 0.f, 0.f};
+  conv_at(w, t.xs, conv);
+  if (p.dc.ptr != nullptr) load4<T>(p.dc, b, s, j, dc);
+  load4<T>(p.dq, b, s, j, t.dq);
+  load4<T>(p.dk, b, s, j, t.dk);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float sg = sigmoid(conv[i]);
+    t.c[i] = rounded<T>(conv[i] * sg);
+    float dtot = dc[i];
+#pragma unroll
+    for (int o = 0; o < 4; ++o) dtot += w.wq[4 * o + i] * t.dq[o] + w.wk[4 * o + i] * t.dk[o];
+    t.dconv[i] = dtot * sg * (1.f + conv[i] * (1.f - sg));
+  }
+}
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) conv_qkv_bw_kernel(ConvQkvParams p) {
+  int b, s0, s1, j;
+  if (!cta_range(p, b, s0, s1, j)) return;
+  Weights w;
+  load_weights(p, j, w);
+  float g[kConvQkvGrads];  // dwq, dwk, dwv [o][i], dconv_w [i][k], dconv_b, dbq, dbk, dbv
+#pragma unroll
+  for (int e = 0; e < kConvQkvGrads; ++e) g[e] = 0.f;
+  float next[K - 1][4];  // d(conv) at s + 1 .. s + K - 1 (0 beyond the sequence)
+  TokenGrad t;
+#pragma unroll
+  for (int k = 0; k < K - 1; ++k) {
+    const int s = s1 + k;
+    if (s < p.S) token_grad<T>(p, w, b, s, j, t);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) next[k][i] = s < p.S ? t.dconv[i] : 0.f;
+  }
+  for (int s = s1 - 1; s >= s0; --s) {
+    token_grad<T>(p, w, b, s, j, t);
+    float dv[4], dx[4];
+    load4<T>(p.dv, b, s, j, dv);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      dx[i] = w.cw[i * K + K - 1] * t.dconv[i];
+#pragma unroll
+      for (int k = 0; k < K - 1; ++k) dx[i] += w.cw[i * K + K - 2 - k] * next[k][i];
+#pragma unroll
+      for (int o = 0; o < 4; ++o) dx[i] += w.wv[4 * o + i] * dv[o];
+    }
+    store4<T>(p.dx, p, b, s, j, dx);
+#pragma unroll
+    for (int o = 0; o < 4; ++o) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        g[4 * o + i] += t.dq[o] * t.c[i];
+        g[16 + 4 * o + i] += t.dk[o] * t.c[i];
+        g[32 + 4 * o + i] += dv[o] * t.xs[K - 1][i];
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+#pragma unroll
+      for (int k = 0; k < K; ++k) g[48 + i * K + k] += t.dconv[i] * t.xs[k][i];
+      g[48 + 4 * K + i] += t.dconv[i];
+      g[52 + 4 * K + i] += t.dq[i];
+      g[56 + 4 * K + i] += t.dk[i];
+      g[60 + 4 * K + i] += dv[i];
+    }
+#pragma unroll
+    for (int k = K - 2; k > 0; --k)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) next[k][i] = next[k - 1][i];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) next[0][i] = t.dconv[i];
+  }
+  float* out = p.partial + (static_cast<int64_t>(blockIdx.x) * (p.D / 4) + j) * kConvQkvGrads;
+#pragma unroll
+  for (int e = 0; e < kConvQkvGrads; ++e) out[e] = g[e];
+}
+
+template <class T>
+cudaError_t launch(const ConvQkvParams& p, bool backward, cudaStream_t stream) {
+  const dim3 grid(p.grid_x, (p.D / 4 + kThreads - 1) / kThreads);
+  if (backward) conv_qkv_bw_kernel<T><<<grid, kThreads, 0, stream>>>(p);
+  else conv_qkv_fw_kernel<T><<<grid, kThreads, 0, stream>>>(p);
+  return cudaGetLastError();
+}
+
+cudaError_t dispatch(const ConvQkvParams& p, bool backward, cudaStream_t stream) {
+  if (p.D % 4 != 0 || p.grid_x < 1 || p.tokens_per_cta < 1) return cudaErrorInvalidValue;
+  switch (p.dtype) {
+    case DType::bf16: return launch<__nv_bfloat16>(p, backward, stream);
+    case DType::f16: return launch<__half>(p, backward, stream);
+    default: return launch<float>(p, backward, stream);
+  }
+}
+
+}  // namespace
+
+void conv_qkv_grid(ConvQkvParams& p, int sms) {
+  // About four CTAs per multiprocessor in all; at least 8 tokens per CTA.
+  const int64_t blocks_y = (p.D / 4 + kThreads - 1) / kThreads;
+  const int64_t tokens = static_cast<int64_t>(p.B) * p.S;
+  int64_t per_cta = (tokens * blocks_y + 4LL * sms - 1) / (4LL * sms);
+  per_cta = per_cta < 8 ? 8 : per_cta;
+  per_cta = per_cta > p.S ? p.S : per_cta;
+  p.tokens_per_cta = static_cast<int>(per_cta);
+  p.grid_x = p.B * static_cast<int>((p.S + per_cta - 1) / per_cta);
+}
+
+cudaError_t conv_qkv_fw_cuda(const ConvQkvParams& p, cudaStream_t stream) { return dispatch(p, false, stream); }
+cudaError_t conv_qkv_bw_cuda(const ConvQkvParams& p, cudaStream_t stream) { return dispatch(p, true, stream); }
+
+}  // namespace xlstm::kernels
