@@ -4,7 +4,8 @@
 # on the mLSTM and sLSTM kernels, the demo on the GPU and the GPU benchmarks; logs and results go to
 # $OUT. Every step runs under `timeout` (rc 124 in the summary), so that a kernel that hangs costs
 # minutes, not the device session. The CPU tests are CI's (bash .ci/run); --full runs them here too.
-#   bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR] [--experiments DIR --deadline SECONDS]
+#   bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR] [--experiments DIR --deadline SECONDS
+#                         [--experiments-only]]
 #   (carry .deps when the machine lacks nlohmann-json)
 #   --skip-lm   leave out bench_lm_train (the 164M model's training and generation throughput)
 #   --prebuilt  run the binaries of a bundle built elsewhere (.ci/gpu_bundle.sh; carry it) instead of
@@ -12,28 +13,34 @@
 #   --experiments  after the checks (when the CUDA tests pass), the full experiments of examples/experiments/run_all.sh into DIR
 #               (resuming what a carried DIR holds), all configs at once, under MPS where it starts (the small
 #               models leave the GPU idle between launches), until --deadline seconds after the script's
-#               start; DIR then goes to $OUT/experiments.tar.gz, without the checkpoints of finished runs
+#               start; DIR then comes back as $OUT/experiments.tar.gz.* (parts of 15 MiB), without the
+#               checkpoints of finished runs and, where they do not fit, of unfinished ones
+#   --experiments-only  skip the tests and benchmarks (the experiments get the whole call)
 # The build folder (build-gpu, or the bundle) is left in place for commands that follow in the same call.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/xlstm-gpu}
 mkdir -p "$OUT"
-full=0 lm=1 prebuilt="" experiments="" deadline=0
+full=0 lm=1 checks=1 prebuilt="" experiments="" deadline=0
 started=$(date +%s)
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) full=1 ;;
     --skip-lm) lm=0 ;;
+    --experiments-only) checks=0 ;;
     --prebuilt) prebuilt=${2:?--prebuilt needs a folder}; shift ;;
     --experiments) experiments=${2:?--experiments needs a folder}; shift ;;
     --deadline) deadline=${2:?--deadline needs seconds}; shift ;;
-    *) echo "usage: bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR] [--experiments DIR --deadline S]" >&2
+    *) echo "usage: bash .ci/gpu_check.sh [--full] [--skip-lm] [--prebuilt DIR] [--experiments DIR --deadline S"\
+            "[--experiments-only]]" >&2
        exit 2 ;;
   esac
   shift
 done
 [ -z "$prebuilt" ] || [ $full = 0 ] || { echo "gpu_check: --prebuilt runs no CPU tests; drop --full" >&2; exit 2; }
 [ -z "$experiments" ] || [ "$deadline" -gt 0 ] || { echo "gpu_check: --experiments needs --deadline" >&2; exit 2; }
+[ $checks = 1 ] || [ -n "$experiments" ] || { echo "gpu_check: --experiments-only needs --experiments" >&2; exit 2; }
+[ $checks = 1 ] || [ $full = 0 ] || { echo "gpu_check: --experiments-only runs no tests; drop --full" >&2; exit 2; }
 prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 extra=()
 [ -f /usr/include/nlohmann/json.hpp ] || extra+=("-DXLSTM_NLOHMANN_INCLUDE_DIR=$PWD/.deps/include")
@@ -43,7 +50,7 @@ summary() { echo "$*" | tee -a "$OUT/summary.txt"; }
 # The device tool returns at most 8 files from $OUT: on exit every log but the summary and the benchmark
 # tables goes into one archive.
 bundle() {
-  (cd "$OUT" && ls | grep -vE '^(summary\.txt|bench_.*\.txt|logs\.tar\.gz|experiments\.(log|tar\.gz))$' \
+  (cd "$OUT" && ls | grep -vE '^(summary\.txt|bench_.*\.txt|logs\.tar\.gz|experiments\.(log|tar\.gz\...))$' \
      | tar czf logs.tar.gz --remove-files -T -)
 }
 trap bundle EXIT
@@ -75,33 +82,35 @@ if [ $full = 1 ]; then
     > "$OUT/ctest.log" 2>&1 || rc=1
   summary "ctest (rc $rc, $(( $(date +%s) - t0 )) s): $(grep -E 'tests passed|tests failed' "$OUT/ctest.log")"
 fi
-t0=$(date +%s)
-timeout 420 "$build/tests/xlstm_tests" --gtest_filter='Cuda*:LargeCuda*' --gtest_output="xml:$OUT/cuda_tests.xml" \
-  > "$OUT/cuda_tests.log" 2>&1 || rc=1
-summary "cuda tests ($(( $(date +%s) - t0 )) s): $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
-grep -E "^\[  FAILED|Failure|Timeout|timed out" "$OUT/cuda_tests.log" | head -20
-# The mLSTM and sLSTM kernels on small cases under compute-sanitizer: out-of-bounds/misaligned accesses, and
-# shared-memory races. The sLSTM cluster case has its own racecheck line: racecheck does not follow the
-# mbarrier ordering of its vector hand-over and reports the buffer reuse as hazards (kernels/NOTES.md).
-sanitize() {  # tool log-name gtest-filter
-  timeout 300 compute-sanitizer --tool "$1" --error-exitcode 9 "$build/tests/xlstm_tests" --gtest_filter="$3" \
-    > "$OUT/sanitizer_$2.log" 2>&1
-  summary "compute-sanitizer $2 (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$2.log" | tr '\n' ' ')"
-}
-small='CudaMlstmOps.SmallCaseForSanitizers:CudaSlstmOps.SmallCaseForSanitizers'
-sanitize memcheck memcheck "$small:CudaSlstmOps.SmallClusterCaseForSanitizers"
-sanitize racecheck racecheck "$small"
-sanitize racecheck racecheck_slstm_cluster CudaSlstmOps.SmallClusterCaseForSanitizers
-timeout 120 "$build/examples/xlstm_demo" --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
-  > "$OUT/demo_cuda.log" 2>&1
-summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"
-for name in "${benches[@]}"; do
-  flags=(--device cuda)
-  [ "$name" = bench_lm_train ] && flags+=(--profile-step)
-  timeout 300 "$build/examples/$name" "${flags[@]}" > "$OUT/$name.txt" 2>&1
-  summary "$name (rc $?)"
-  cat "$OUT/$name.txt"
-done
+if [ $checks = 1 ]; then
+  t0=$(date +%s)
+  timeout 420 "$build/tests/xlstm_tests" --gtest_filter='Cuda*:LargeCuda*' --gtest_output="xml:$OUT/cuda_tests.xml" \
+    > "$OUT/cuda_tests.log" 2>&1 || rc=1
+  summary "cuda tests ($(( $(date +%s) - t0 )) s): $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
+  grep -E "^\[  FAILED|Failure|Timeout|timed out" "$OUT/cuda_tests.log" | head -20
+  # The mLSTM and sLSTM kernels on small cases under compute-sanitizer: out-of-bounds/misaligned accesses, and
+  # shared-memory races. The sLSTM cluster case has its own racecheck line: racecheck does not follow the
+  # mbarrier ordering of its vector hand-over and reports the buffer reuse as hazards (kernels/NOTES.md).
+  sanitize() {  # tool log-name gtest-filter
+    timeout 300 compute-sanitizer --tool "$1" --error-exitcode 9 "$build/tests/xlstm_tests" --gtest_filter="$3" \
+      > "$OUT/sanitizer_$2.log" 2>&1
+    summary "compute-sanitizer $2 (rc $?): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitizer_$2.log" | tr '\n' ' ')"
+  }
+  small='CudaMlstmOps.SmallCaseForSanitizers:CudaSlstmOps.SmallCaseForSanitizers'
+  sanitize memcheck memcheck "$small:CudaSlstmOps.SmallClusterCaseForSanitizers"
+  sanitize racecheck racecheck "$small"
+  sanitize racecheck racecheck_slstm_cluster CudaSlstmOps.SmallClusterCaseForSanitizers
+  timeout 120 "$build/examples/xlstm_demo" --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
+    > "$OUT/demo_cuda.log" 2>&1
+  summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"
+  for name in "${benches[@]}"; do
+    flags=(--device cuda)
+    [ "$name" = bench_lm_train ] && flags+=(--profile-step)
+    timeout 300 "$build/examples/$name" "${flags[@]}" > "$OUT/$name.txt" 2>&1
+    summary "$name (rc $?)"
+    cat "$OUT/$name.txt"
+  done
+fi
 if [ -n "$experiments" ] && [ $rc != 0 ]; then
   summary "experiments: not run (the CUDA tests failed)"
 elif [ -n "$experiments" ]; then
@@ -109,23 +118,28 @@ elif [ -n "$experiments" ]; then
   if nvidia-cuda-mps-control -d > "$OUT/mps.log" 2>&1; then
     # A few steps under MPS first: where they fail, the runs go without it.
     if timeout 60 "$build/examples/xlstm_parity" configs/parity_xlstm11_quick.yaml --out /tmp/mps_probe --no-progress \
-         --set training.device=cuda --set training.num_steps=3 >> "$OUT/mps.log" 2>&1; then mps=1
+         --set training.device=cuda --set training.num_steps=3 --set training.lr_warmup_steps=0 >> "$OUT/mps.log" 2>&1
+    then mps=1
     else echo quit | nvidia-cuda-mps-control; fi
   fi
-  left=$(( deadline - ($(date +%s) - started) - 40 ))
+  left=$(( deadline - ($(date +%s) - started) - 60 ))
   t0=$(date +%s)
   bash examples/experiments/run_all.sh --build "$build" --out "$experiments" --jobs 12 --time-limit "$left" \
     -- --threads 1 > "$OUT/experiments.log" 2>&1
   summary "experiments (rc $?, MPS $mps, $(( $(date +%s) - t0 )) s of $left): $(grep -c ': finished' "$OUT/experiments.log") finished"
   [ $mps = 1 ] && echo quit | nvidia-cuda-mps-control
+  # Back to this machine in parts of 15 MiB (the device tool returns at most 8 files of 16 MiB): results
+  # and logs, and the unfinished runs' checkpoints, smallest first, while they fit (the others restart).
+  parts=$([ $checks = 1 ] && echo 1 || echo 3)
+  budget=$(( parts * (15 << 20) - (2 << 20) ))
   for run in "$experiments"/*/; do [ -f "$run/results.md" ] && rm -rf "$run/checkpoint"; done
-  # The device tool returns files up to 16 MiB: the unfinished runs' checkpoints go, largest first, until it fits.
-  pack() { tar czf "$OUT/experiments.tar.gz" -C "$(dirname "$experiments")" "$(basename "$experiments")"; }
-  pack
-  for ckpt in $(du -s "$experiments"/*/checkpoint 2>/dev/null | sort -rn | cut -f2); do
-    [ "$(stat -c %s "$OUT/experiments.tar.gz")" -lt $((15 << 20)) ] && break
-    rm -rf "$ckpt"; summary "experiments: $ckpt left out (size)"; pack
+  for ckpt in $(du -sb "$experiments"/*/checkpoint 2>/dev/null | sort -n | cut -f2); do
+    size=$(du -sb "$ckpt" | cut -f1)
+    if [ "$size" -le "$budget" ]; then budget=$(( budget - size ))
+    else rm -rf "$ckpt"; summary "experiments: $ckpt not returned (size)"; fi
   done
+  tar czf - -C "$(dirname "$experiments")" "$(basename "$experiments")" | split -b 15M - "$OUT/experiments.tar.gz."
+  summary "experiments returned in $(ls "$OUT"/experiments.tar.gz.* | wc -l) part(s): cat experiments.tar.gz.* | tar xz"
   cat "$experiments"/*.md 2>/dev/null
 fi
 cat "$OUT/summary.txt"

@@ -96,24 +96,34 @@ __device__ __forceinline__ void conv_at(const Weights& w, const float (&xs)[K][4
   }
 }
 
+// x at token s into v (0 before the sequence).
+template <class T>
+__device__ __forceinline__ void load_x(const ConvQkvParams& p, int b, int s, int j, float (&v)[4]) {
+  if (s >= 0) {
+    load4<T>(p.x, b, s, j, v);
+  } else {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v[i] = 0.f;
+  }
+}
+
+// Each token's input is loaded one token ahead, before the current token's stores: the compiler may
+// not move a load past a store to memory that could alias it, so loading after the stores would cost
+// one memory latency per token.
 template <class T>
 __global__ void __launch_bounds__(kThreads) conv_qkv_fw_kernel(ConvQkvParams p) {
   int b, s0, s1, j;
   if (!cta_range(p, b, s0, s1, j)) return;
   Weights w;
   load_weights(p, j, w);
-  float xs[K][4];  // x at s - K + 1 .. s
+  float xs[K][4], ahead[4];  // x at s - K + 1 .. s; x at s + 1
 #pragma unroll
-  for (int k = 0; k < K - 1; ++k) {
-    const int s = s0 - (K - 1) + k;
-    if (s >= 0) {
-      load4<T>(p.x, b, s, j, xs[k]);
-    } else {
-      for (int i = 0; i < 4; ++i) xs[k][i] = 0.f;
-    }
-  }
+  for (int k = 0; k < K - 1; ++k) load_x<T>(p, b, s0 - (K - 1) + k, j, xs[k]);
+  load_x<T>(p, b, s0, j, ahead);
   for (int s = s0; s < s1; ++s) {
-    load4<T>(p.x, b, s, j, xs[K - 1]);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) xs[K - 1][i] = ahead[i];
+    if (s + 1 < s1) load_x<T>(p, b, s + 1, j, ahead);
     float conv[4], c[4], y[4];
     conv_at(w, xs, conv);
 #pragma unroll
@@ -132,36 +142,39 @@ __global__ void __launch_bounds__(kThreads) conv_qkv_fw_kernel(ConvQkvParams p) 
   }
 }
 
-// What the backward needs of token s: the input window, the rounded c, dq, dk and d(conv).
-struct TokenGrad {
-  float xs[K][4], c[4], dq[4], dk[4], dconv[4];
+// The backward's inputs at token s: the gradients of c, q, k, v, and x at s - K + 1, the row that
+// enters the convolution window when the reverse walk arrives at s.
+struct TokenIn {
+  float x_first[4], dc[4], dq[4], dk[4], dv[4];
 };
 
 template <class T>
-__device__ __forceinline__ void token_grad(const ConvQkvParams& p, const Weights& w, int b, int s, int j,
-                                           TokenGrad& t) {
+__device__ __forceinline__ void load_token(const ConvQkvParams& p, int b, int s, int j, TokenIn& in) {
+  load_x<T>(p, b, s - (K - 1), j, in.x_first);
+  if (p.dc.ptr != nullptr) {
+    load4<T>(p.dc, b, s, j, in.dc);
+  } else {
 #pragma unroll
-  for (int k = 0; k < K; ++k) {
-    const int sk = s - (K - 1) + k;
-    if (sk >= 0) {
-      load4<T>(p.x, b, sk, j, t.xs[k]);
-    } else {
-      for (int i = 0; i < 4; ++i) t.xs[k][i] = 0.f;
-    }
+    for (int i = 0; i < 4; ++i) in.dc[i] = 0.f;
   }
-  float conv[4], dc[4] = {0.f, 0.f, 0.f, 0.f};
-  conv_at(w, t.xs, conv);
-  if (p.dc.ptr != nullptr) load4<T>(p.dc, b, s, j, dc);
-  load4<T>(p.dq, b, s, j, t.dq);
-  load4<T>(p.dk, b, s, j, t.dk);
+  load4<T>(p.dq, b, s, j, in.dq);
+  load4<T>(p.dk, b, s, j, in.dk);
+  load4<T>(p.dv, b, s, j, in.dv);
+}
+
+// c (rounded as the forward stores it) and d(conv) at a token from its window xs and its gradients.
+__device__ __forceinline__ void token_grad(const Weights& w, const float (&xs)[K][4], const TokenIn& in, float (&c)[4],
+                                           float (&dconv)[4]) {
+  float conv[4];
+  conv_at(w, xs, conv);
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
     const float sg = sigmoid(conv[i]);
-    t.c[i] = rounded<T>(conv[i] * sg);
-    float dtot = dc[i];
+    c[i] = conv[i] * sg;
+    float dtot = in.dc[i];
 #pragma unroll
-    for (int o = 0; o < 4; ++o) dtot += w.wq[4 * o + i] * t.dq[o] + w.wk[4 * o + i] * t.dk[o];
-    t.dconv[i] = dtot * sg * (1.f + conv[i] * (1.f - sg));
+    for (int o = 0; o < 4; ++o) dtot += w.wq[4 * o + i] * in.dq[o] + w.wk[4 * o + i] * in.dk[o];
+    dconv[i] = dtot * sg * (1.f + conv[i] * (1.f - sg));
   }
 }
 
@@ -175,51 +188,71 @@ __global__ void __launch_bounds__(kThreads) conv_qkv_bw_kernel(ConvQkvParams p) 
 #pragma unroll
   for (int e = 0; e < kConvQkvGrads; ++e) g[e] = 0.f;
   float next[K - 1][4];  // d(conv) at s + 1 .. s + K - 1 (0 beyond the sequence)
-  TokenGrad t;
+  float xs[K][4];        // x at s - K + 1 .. s
+  float c[4], dconv[4];
+  TokenIn cur{}, ahead{};
 #pragma unroll
   for (int k = 0; k < K - 1; ++k) {
     const int s = s1 + k;
-    if (s < p.S) token_grad<T>(p, w, b, s, j, t);
 #pragma unroll
-    for (int i = 0; i < 4; ++i) next[k][i] = s < p.S ? t.dconv[i] : 0.f;
+    for (int i = 0; i < 4; ++i) next[k][i] = 0.f;
+    if (s < p.S) {
+#pragma unroll
+      for (int q = 0; q < K; ++q) load_x<T>(p, b, s - (K - 1) + q, j, xs[q]);
+      load_token<T>(p, b, s, j, cur);
+      token_grad(w, xs, cur, c, next[k]);
+    }
   }
+#pragma unroll
+  for (int q = 0; q < K; ++q) load_x<T>(p, b, s1 - 1 - (K - 1) + q, j, xs[q]);
+  load_token<T>(p, b, s1 - 1, j, cur);
   for (int s = s1 - 1; s >= s0; --s) {
-    token_grad<T>(p, w, b, s, j, t);
-    float dv[4], dx[4];
-    load4<T>(p.dv, b, s, j, dv);
+    if (s - 1 >= s0) load_token<T>(p, b, s - 1, j, ahead);
+    token_grad(w, xs, cur, c, dconv);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) c[i] = rounded<T>(c[i]);
+    float dx[4];
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      dx[i] = w.cw[i * K + K - 1] * t.dconv[i];
+      dx[i] = w.cw[i * K + K - 1] * dconv[i];
 #pragma unroll
       for (int k = 0; k < K - 1; ++k) dx[i] += w.cw[i * K + K - 2 - k] * next[k][i];
 #pragma unroll
-      for (int o = 0; o < 4; ++o) dx[i] += w.wv[4 * o + i] * dv[o];
+      for (int o = 0; o < 4; ++o) dx[i] += w.wv[4 * o + i] * cur.dv[o];
     }
     store4<T>(p.dx, p, b, s, j, dx);
 #pragma unroll
     for (int o = 0; o < 4; ++o) {
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        g[4 * o + i] += t.dq[o] * t.c[i];
-        g[16 + 4 * o + i] += t.dk[o] * t.c[i];
-        g[32 + 4 * o + i] += dv[o] * t.xs[K - 1][i];
+        g[4 * o + i] += cur.dq[o] * c[i];
+        g[16 + 4 * o + i] += cur.dk[o] * c[i];
+        g[32 + 4 * o + i] += cur.dv[o] * xs[K - 1][i];
       }
     }
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
 #pragma unroll
-      for (int k = 0; k < K; ++k) g[48 + i * K + k] += t.dconv[i] * t.xs[k][i];
-      g[48 + 4 * K + i] += t.dconv[i];
-      g[52 + 4 * K + i] += t.dq[i];
-      g[56 + 4 * K + i] += t.dk[i];
-      g[60 + 4 * K + i] += dv[i];
+      for (int k = 0; k < K; ++k) g[48 + i * K + k] += dconv[i] * xs[k][i];
+      g[48 + 4 * K + i] += dconv[i];
+      g[52 + 4 * K + i] += cur.dq[i];
+      g[56 + 4 * K + i] += cur.dk[i];
+      g[60 + 4 * K + i] += cur.dv[i];
     }
+    // Slide both windows one token back.
 #pragma unroll
     for (int k = K - 2; k > 0; --k)
 #pragma unroll
       for (int i = 0; i < 4; ++i) next[k][i] = next[k - 1][i];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) next[0][i] = t.dconv[i];
+    for (int i = 0; i < 4; ++i) next[0][i] = dconv[i];
+#pragma unroll
+    for (int k = K - 1; k > 0; --k)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) xs[k][i] = xs[k - 1][i];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) xs[0][i] = ahead.x_first[i];
+    cur = ahead;
   }
   float* out = p.partial + (static_cast<int64_t>(blockIdx.x) * (p.D / 4) + j) * kConvQkvGrads;
 #pragma unroll

@@ -51,6 +51,18 @@ __device__ __forceinline__ void lane_parameters(const NormSkipGateParams& p, int
   }
 }
 
+// The lane's channels of one row (0 beyond DH). Every load of a row is issued before the row's stores:
+// the compiler may not move a load past a store to memory that could alias it, so loads interleaved
+// with stores would cost one memory latency per channel group instead of one per row.
+template <class T, int J>
+__device__ __forceinline__ void load_row(const T* row, int lane, int DH, float (&v)[J]) {
+#pragma unroll
+  for (int j = 0; j < J; ++j) {
+    const int ch = lane + 32 * j;
+    v[j] = ch < DH ? to_float(row[ch]) : 0.f;
+  }
+}
+
 template <class T, int J>
 __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_fw_kernel(NormSkipGateParams p) {
   const int hd = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5, DH = p.DH;
@@ -61,14 +73,12 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_fw_kernel(NormSkip
   lane_parameters<J>(p, hd, lane, w1, sk);
   const float inv_dh = 1.f / static_cast<float>(DH);
   for (int64_t r = r0 + warp; r < r1; r += kWarps) {
-    const T* h = static_cast<const T*>(p.h) + head_row(p, r, hd);
-    float x[J], sum = 0.f;
+    float x[J], cv[J], zv[J], sum = 0.f;
+    load_row<T, J>(static_cast<const T*>(p.h) + head_row(p, r, hd), lane, DH, x);
+    load_row<T, J>(static_cast<const T*>(p.c) + r * p.c_row + hd * DH, lane, DH, cv);
+    load_row<T, J>(static_cast<const T*>(p.z) + r * p.z_row + hd * DH, lane, DH, zv);
 #pragma unroll
-    for (int j = 0; j < J; ++j) {
-      const int ch = lane + 32 * j;
-      x[j] = ch < DH ? to_float(h[ch]) : 0.f;
-      sum += x[j];
-    }
+    for (int j = 0; j < J; ++j) sum += x[j];
     const float mean = warp_sum(sum) * inv_dh;
     float sq = 0.f;
 #pragma unroll
@@ -77,16 +87,13 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_fw_kernel(NormSkip
       sq += d * d;
     }
     const float rstd = rsqrtf(warp_sum(sq) * inv_dh + p.eps);
-    const T* c = static_cast<const T*>(p.c) + r * p.c_row + hd * DH;
-    const T* z = static_cast<const T*>(p.z) + r * p.z_row + hd * DH;
     T* y = static_cast<T*>(p.y) + r * Di + hd * DH;
 #pragma unroll
     for (int j = 0; j < J; ++j) {
       const int ch = lane + 32 * j;
       if (ch < DH) {
-        const float pre = (x[j] - mean) * rstd * w1[j] + sk[j] * to_float(c[ch]);
-        const float zf = to_float(z[ch]);
-        y[ch] = from_float<T>(pre * zf * sigmoid(zf));
+        const float pre = (x[j] - mean) * rstd * w1[j] + sk[j] * cv[j];
+        y[ch] = from_float<T>(pre * zv[j] * sigmoid(zv[j]));
       }
     }
     if (lane == 0) {
@@ -109,30 +116,32 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_bw_kernel(NormSkip
   const float inv_dh = 1.f / static_cast<float>(DH);
   for (int64_t r = r0 + warp; r < r1; r += kWarps) {
     const int64_t hrow = head_row(p, r, hd);
-    const T* h = static_cast<const T*>(p.h) + hrow;
-    const T* c = static_cast<const T*>(p.c) + r * p.c_row + hd * DH;
-    const T* z = static_cast<const T*>(p.z) + r * p.z_row + hd * DH;
-    const T* dy = static_cast<const T*>(p.dy) + r * Di + hd * DH;
+    // xh: h, then its normalised value; dxh: dy, then d(normalised h).
+    float xh[J], cv[J], zv[J], dxh[J], a = 0.f, b = 0.f;
+    load_row<T, J>(static_cast<const T*>(p.h) + hrow, lane, DH, xh);
+    load_row<T, J>(static_cast<const T*>(p.c) + r * p.c_row + hd * DH, lane, DH, cv);
+    load_row<T, J>(static_cast<const T*>(p.z) + r * p.z_row + hd * DH, lane, DH, zv);
+    load_row<T, J>(static_cast<const T*>(p.dy) + r * Di + hd * DH, lane, DH, dxh);
+    const float mean = p.mean[r * p.NH + hd], rstd = p.rstd[r * p.NH + hd];
     T* dc = static_cast<T*>(p.dc) + r * p.dc_row + hd * DH;
     T* dz = static_cast<T*>(p.dz) + r * p.dz_row + hd * DH;
-    const float mean = p.mean[r * p.NH + hd], rstd = p.rstd[r * p.NH + hd];
-    float xh[J], dxh[J], a = 0.f, b = 0.f;
 #pragma unroll
     for (int j = 0; j < J; ++j) {
       const int ch = lane + 32 * j;
-      xh[j] = dxh[j] = 0.f;
       if (ch < DH) {
-        xh[j] = (to_float(h[ch]) - mean) * rstd;
-        const float zf = to_float(z[ch]), sg = sigmoid(zf), dyf = to_float(dy[ch]), cf = to_float(c[ch]);
+        xh[j] = (xh[j] - mean) * rstd;
+        const float zf = zv[j], sg = sigmoid(zf), dyf = dxh[j];
         const float g = dyf * zf * sg;  // d(pre)
-        const float pre = xh[j] * w1[j] + sk[j] * cf;
+        const float pre = xh[j] * w1[j] + sk[j] * cv[j];
         dz[ch] = from_float<T>(dyf * pre * sg * (1.f + zf * (1.f - sg)));
         dc[ch] = from_float<T>(g * sk[j]);
         acc_w[j] += g * xh[j];
-        acc_s[j] += g * cf;
+        acc_s[j] += g * cv[j];
         dxh[j] = g * w1[j];
         a += dxh[j];
         b += dxh[j] * xh[j];
+      } else {
+        xh[j] = dxh[j] = 0.f;
       }
     }
     a = warp_sum(a) * inv_dh;
@@ -163,14 +172,16 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_bw_kernel(NormSkip
   }
 }
 
-// J = ceil(DH / 32) rounded up to a power of two.
+// J >= ceil(DH / 32): powers of two, and 12 and 24 for the common head dims 384 and 768.
 template <class T, template <class, int> class Launch>
 cudaError_t dispatch_j(const NormSkipGateParams& p, cudaStream_t stream) {
   if (p.DH <= 32) return Launch<T, 1>::run(p, stream);
   if (p.DH <= 64) return Launch<T, 2>::run(p, stream);
   if (p.DH <= 128) return Launch<T, 4>::run(p, stream);
   if (p.DH <= 256) return Launch<T, 8>::run(p, stream);
+  if (p.DH <= 384) return Launch<T, 12>::run(p, stream);
   if (p.DH <= 512) return Launch<T, 16>::run(p, stream);
+  if (p.DH <= 768) return Launch<T, 24>::run(p, stream);
   return Launch<T, 32>::run(p, stream);
 }
 
