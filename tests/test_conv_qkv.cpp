@@ -84,14 +84,7 @@ TEST(ConvQkv, BackwardMatchesFiniteDifferences) {
 TEST(ConvQkv, BadArgumentsNameTheArgument) {
   const auto p = random_params(8, 4, false);
   const auto x = torch::randn({2, 3, 8}, torch::kFloat64);
-  const auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const c10::Error& e) {
-      return std::string(e.what_without_backtrace());
-    }
-    return std::string("no error");
-  };
+  const auto message = testing::error_message;
   const auto has = [](const std::string& text, const char* part) { return text.find(part) != std::string::npos; };
   EXPECT_TRUE(has(message([&] { op(x.flatten(0, 1), p); }), "x must"));
   EXPECT_TRUE(has(message([&] {

@@ -94,14 +94,7 @@ TEST(NormSkipGate, GradientsThroughTheOpEqualThoseThroughTheModules) {
 TEST(NormSkipGate, BadArgumentsNameTheArgument) {
   const auto in = random_inputs(2, 3, 2, 4, torch::kFloat32, torch::kCPU);
   const auto w = in.w.to(torch::kFloat32), sk = in.skip.to(torch::kFloat32);
-  const auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const c10::Error& e) {
-      return std::string(e.what_without_backtrace());
-    }
-    return std::string("no error");
-  };
+  const auto message = testing::error_message;
   EXPECT_NE(message([&] { ops::mlstm_norm_skip_gate(in.h.flatten(0, 1), in.c, in.z, w, sk, 1e-5); }).find("h must"),
             std::string::npos);
   EXPECT_NE(message([&] { ops::mlstm_norm_skip_gate(in.h, in.c.narrow(1, 0, 2), in.z, w, sk, 1e-5); }).find("c must"),

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +39,16 @@ inline void poison_cuda_allocator(int64_t large_bytes) {
   std::vector<torch::Tensor> blocks{torch::full({large_bytes}, 255, o)};
   for (int i = 0; i < 32; ++i) blocks.push_back(torch::full({256 * 1024}, 255, o));
   torch::cuda::synchronize();
+}
+
+// The message of the c10::Error that f throws (without the backtrace), or "no error".
+inline std::string error_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "no error";
 }
 
 // ||a - b|| / ||b|| in float64.

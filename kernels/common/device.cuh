@@ -1,5 +1,5 @@
 // Device primitives shared by the mLSTM and sLSTM kernels: conversions between the input dtypes and
-// fp32, a stable log-sigmoid, ldmatrix loads and the m16n8k16 tensor-core product (fp32 accumulation).
+// fp32, the sigmoid and a stable log-sigmoid, ldmatrix loads and the m16n8k16 tensor-core product (fp32 accumulation).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -28,6 +28,7 @@ template <>
 __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
 __device__ __forceinline__ float logsigmoid(float x) { return fminf(x, 0.f) - log1pf(expf(-fabsf(x))); }
+__device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
 
 __device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
