@@ -64,6 +64,17 @@ torch::Tensor rows_aligned(const torch::Tensor& t) {
 
 K::SeqTensor seq(const torch::Tensor& t) { return {t.data_ptr(), t.stride(0), t.stride(1), t.stride(2)}; }
 
+// A new (B, NH, S, D) tensor (the kernels write any SeqTensor strides) laid out like t when t is the
+// head view of a token-major (B, S, NH * D) tensor, as the model layers pass q, k, v: their gradients
+// then reshape back to (B, S, NH * D) without a copy. Otherwise contiguous.
+torch::Tensor empty_heads_like(const torch::Tensor& t, int64_t D, const torch::TensorOptions& options) {
+  const int64_t B = t.size(0), NH = t.size(1), S = t.size(2);
+  const bool token_major = t.size(3) == D && t.stride(3) == 1 && t.stride(1) == D && t.stride(2) == NH * D &&
+                           t.stride(0) == S * NH * D && NH > 1 && S > 1;
+  if (token_major) return torch::empty({B, S, NH, D}, options).transpose(1, 2);
+  return torch::empty({B, NH, S, D}, options);
+}
+
 const float* fptr(const OptTensor& t) { return t && t->defined() ? t->data_ptr<float>() : nullptr; }
 OptTensor contiguous(const OptTensor& t) { return t && t->defined() ? OptTensor(t->contiguous()) : std::nullopt; }
 
@@ -275,8 +286,8 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
   p.dn_last = fptr(dnl);
   p.dm_last = fptr(dml);
 
-  auto dq = torch::empty({B, NH, S, DK}, qc.options()), dk = torch::empty({B, NH, S, DK}, qc.options());
-  auto dv = torch::empty({B, NH, S, DV}, qc.options());
+  auto dq = empty_heads_like(q, DK, qc.options()), dk = empty_heads_like(k, DK, qc.options());
+  auto dv = empty_heads_like(v, DV, qc.options());
   auto di = torch::empty({B, NH, S}, f32), df = torch::empty({B, NH, S}, f32);
   torch::Tensor dc0, dn0, dm0;
   if (state.defined()) {

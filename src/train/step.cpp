@@ -39,11 +39,15 @@ torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss
 
 MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
   // Only the rows with a target enter the fp32 cross-entropy: for the experiments' tasks that is one
-  // position per sequence (formal languages) or N of T (MQAR), not the whole (B·S, V) block.
+  // position per sequence (formal languages) or N of T (MQAR), not the whole (B·S, V) block. Where every
+  // row has one (language modelling) the logits enter as they are: no gather of the (B·S, V) block
+  // forward and no scatter backward.
   const auto flat_targets = targets.reshape({-1});
+  const auto flat_logits = logits.reshape({-1, logits.size(-1)});
   const auto rows = flat_targets.ne(ignore_index).nonzero().squeeze(1);
-  const auto picked = logits.reshape({-1, logits.size(-1)}).index_select(0, rows).to(torch::kFloat32);
-  const auto picked_targets = flat_targets.index_select(0, rows);
+  const bool all_rows = rows.size(0) == flat_targets.size(0);
+  const auto picked = (all_rows ? flat_logits : flat_logits.index_select(0, rows)).to(torch::kFloat32);
+  const auto picked_targets = all_rows ? flat_targets : flat_targets.index_select(0, rows);
   MaskedLoss out;
   out.count = rows.size(0);
   out.loss = out.count ? torch::nn::functional::cross_entropy(picked, picked_targets)
@@ -71,11 +75,13 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
     stats.tokens = batch.inputs.numel();
   }
   if (stats.count == 0) throw std::runtime_error("train_step: the batch has no target (all are ignore_index)");
-  if (!options.reducer) stats.loss = loss.loss.item<double>();
-  if (!std::isfinite(stats.loss)) throw std::runtime_error("train_step: the loss is not finite (" + std::to_string(stats.loss) + ")");
   if (options.reducer) options.reducer->prepare();
   objective.backward();
   if (options.reducer) options.reducer->finish();
+  // Read after backward() is queued, so that the device does not wait for the host in between; a
+  // non-finite loss still stops the step before the parameters change.
+  if (!options.reducer) stats.loss = loss.loss.item<double>();
+  if (!std::isfinite(stats.loss)) throw std::runtime_error("train_step: the loss is not finite (" + std::to_string(stats.loss) + ")");
 
   std::vector<torch::Tensor> params;  // clip_grad_norm skips those without a gradient
   for (const auto& group : optimizer.param_groups())
