@@ -8,22 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "ops/tensor_args.h"
 #include "xlstm/ops.h"
 
 namespace xlstm::ops::detail {
 namespace {
-
-c10::IntArrayRef sizes_of(const torch::Tensor& t) { return t.defined() ? t.sizes() : c10::IntArrayRef{}; }
 
 void check_vector(const char* op, const char* name, const OptTensor& t, const torch::Tensor& x) {
   if (!t || !t->defined()) return;
   TORCH_CHECK(at::isFloatingType(t->scalar_type()) && t->dim() == 1 && t->size(0) == x.size(2), op, ": ", name,
               " must be a floating (", x.size(2), ") tensor, got ", t->sizes());
   TORCH_CHECK(t->device() == x.device(), op, ": ", name, " is on ", t->device(), ", x on ", x.device());
-}
-
-torch::ScalarType compute_dtype(const torch::Tensor& x) {
-  return x.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
 }
 
 torch::Tensor as(const OptTensor& t, torch::ScalarType dt) {
@@ -94,7 +89,7 @@ ConvQkvOut reference_conv_qkv(const torch::Tensor& x, const torch::Tensor& conv_
                               const torch::Tensor& wq, const torch::Tensor& wk, const torch::Tensor& wv,
                               const OptTensor& bq, const OptTensor& bk, const OptTensor& bv) {
   check_conv_qkv_args("mlstm_conv_qkv", x, conv_weight, conv_bias, wq, wk, wv, bq, bk, bv);
-  const auto ct = compute_dtype(x);
+  const auto ct = aten_compute_dtype(x);
   const auto out = conv_qkv_function(x.to(ct), conv_weight.to(ct), as(conv_bias, ct), wq.to(ct), wk.to(ct),
                                      wv.to(ct), as(bq, ct), as(bk, ct), as(bv, ct), x.scalar_type());
   return {out[0], out[1], out[2], out[3]};
@@ -107,7 +102,7 @@ ConvQkvBwOut reference_conv_qkv_bw(const OptTensor& dc, const torch::Tensor& dq,
                                    const OptTensor& bv) {
   check_conv_qkv_args("mlstm_conv_qkv_bw", x, conv_weight, conv_bias, wq, wk, wv, bq, bk, bv);
   check_conv_qkv_grads("mlstm_conv_qkv_bw", x, dc, dq, dk, dv);
-  const auto ct = compute_dtype(x);
+  const auto ct = aten_compute_dtype(x);
   const auto leaf = [&](const torch::Tensor& t) {
     return t.defined() ? t.detach().to(ct).requires_grad_(true) : torch::Tensor();
   };
@@ -148,8 +143,6 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-OptTensor opt(const torch::Tensor& t) { return t.defined() ? OptTensor(t) : std::nullopt; }
 
 class ConvQkvFunction : public torch::autograd::Function<ConvQkvFunction> {
  public:

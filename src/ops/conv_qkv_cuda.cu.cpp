@@ -10,6 +10,7 @@
 
 #include "mlstm/conv_qkv.h"
 #include "ops/conv_qkv.h"
+#include "ops/cuda_binding.h"
 
 namespace xlstm::ops::detail {
 namespace {
@@ -38,12 +39,6 @@ bool use_kernels(const torch::Tensor& x, const torch::Tensor& conv_weight, const
   return false;
 }
 
-K::DType kernel_dtype(const torch::Tensor& t) {
-  return t.scalar_type() == torch::kBFloat16 ? K::DType::bf16
-         : t.scalar_type() == torch::kFloat16 ? K::DType::f16
-                                              : K::DType::f32;
-}
-
 // A (B, S, D) tensor with unit channel stride as the kernels address it (kept alive by `keep`).
 K::TokenTensor tokens(const torch::Tensor& t, std::vector<torch::Tensor>& keep) {
   keep.push_back(t.stride(2) == 1 ? t : t.contiguous());
@@ -52,9 +47,6 @@ K::TokenTensor tokens(const torch::Tensor& t, std::vector<torch::Tensor>& keep) 
 }
 
 const float* fptr(const torch::Tensor& t) { return t.defined() ? t.data_ptr<float>() : nullptr; }
-
-torch::Tensor f32(const torch::Tensor& t) { return t.to(torch::kFloat32).contiguous(); }
-torch::Tensor f32(const OptTensor& t) { return t && t->defined() ? f32(*t) : torch::Tensor(); }
 
 // The parameters in fp32, in the kernels' layouts (kept alive by `keep`).
 K::ConvQkvParams params(const torch::Tensor& x, const torch::Tensor& conv_weight, const OptTensor& conv_bias,
@@ -67,7 +59,9 @@ K::ConvQkvParams params(const torch::Tensor& x, const torch::Tensor& conv_weight
   p.S = static_cast<int>(x.size(1));
   p.D = static_cast<int>(x.size(2));
   p.x = tokens(x, keep);
-  for (const auto& t : {f32(conv_weight), f32(conv_bias), f32(wq), f32(wk), f32(wv), f32(bq), f32(bk), f32(bv)})
+  for (const auto& t : {f32_contiguous(conv_weight), f32_contiguous(conv_bias), f32_contiguous(wq),
+                        f32_contiguous(wk), f32_contiguous(wv), f32_contiguous(bq), f32_contiguous(bk),
+                        f32_contiguous(bv)})
     keep.push_back(t);
   const size_t w = keep.size() - 8;
   p.conv_w = fptr(keep[w]);

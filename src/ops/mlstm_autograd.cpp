@@ -5,6 +5,7 @@
 #include <torch/library.h>
 #include <torch/torch.h>
 
+#include "ops/tensor_args.h"
 #include "xlstm/ops.h"
 
 namespace xlstm::ops::detail {
@@ -12,8 +13,6 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-OptTensor opt(const torch::Tensor& t) { return t.defined() ? OptTensor(t) : std::nullopt; }
 
 class ChunkwiseFunction : public torch::autograd::Function<ChunkwiseFunction> {
  public:

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mlstm/launch.h"
+#include "ops/cuda_binding.h"
 #include "ops/mlstm_checks.h"
 #include "ops/mlstm_reference.h"
 
@@ -43,14 +44,6 @@ bool use_kernels(const char* op, const torch::Tensor& q, const torch::Tensor& v)
   TORCH_WARN_ONCE("xlstm: no CUDA mLSTM kernel for ", why, " (first seen in ", op,
                   "); using the ATen implementation");
   return false;
-}
-
-K::DType kernel_dtype(const torch::Tensor& t) {
-  switch (t.scalar_type()) {
-    case torch::kFloat16: return K::DType::f16;
-    case torch::kBFloat16: return K::DType::bf16;
-    default: return K::DType::f32;
-  }
 }
 
 // A (B, NH, S, D) tensor whose rows start at 16-byte boundaries (as the kernels' vector loads need),

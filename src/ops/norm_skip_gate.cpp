@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ops/tensor_args.h"
 #include "xlstm/ops.h"
 
 namespace xlstm::ops::detail {
@@ -15,29 +16,24 @@ namespace {
 
 bool is_float(const torch::Tensor& t) { return t.defined() && at::isFloatingType(t.scalar_type()); }
 
-// The dtype the ATen implementation computes in: fp32, or fp64 for fp64 inputs.
-torch::ScalarType compute_dtype(const torch::Tensor& h) {
-  return h.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
-}
-
 }  // namespace
 
 void check_norm_skip_gate_args(const char* op, const torch::Tensor& h, const torch::Tensor& c, const torch::Tensor& z,
                                const torch::Tensor& norm_weight, const torch::Tensor& skip) {
   TORCH_CHECK(is_float(h) && h.dim() == 4, op, ": h must be a floating (B, NH, S, DH) tensor, got ",
-              h.defined() ? h.sizes() : c10::IntArrayRef{});
+              sizes_of(h));
   const int64_t B = h.size(0), NH = h.size(1), S = h.size(2), DH = h.size(3), Di = NH * DH;
   TORCH_CHECK(B > 0 && NH > 0 && S > 0 && DH > 0, op, ": h must not be empty, got ", h.sizes());
   for (const auto& [name, t] : {std::pair{"c", &c}, std::pair{"z", &z}}) {
     TORCH_CHECK(t->defined() && t->sizes() == c10::IntArrayRef({B, S, Di}), op, ": ", name, " must be (", B, ", ", S,
-                ", ", Di, ") for h of ", h.sizes(), ", got ", t->defined() ? t->sizes() : c10::IntArrayRef{});
+                ", ", Di, ") for h of ", h.sizes(), ", got ", sizes_of(*t));
     TORCH_CHECK(t->scalar_type() == h.scalar_type(), op, ": ", name, " must have h's dtype ", h.scalar_type(),
                 ", got ", t->scalar_type());
     TORCH_CHECK(t->device() == h.device(), op, ": ", name, " is on ", t->device(), ", h on ", h.device());
   }
   for (const auto& [name, t] : {std::pair{"norm_weight", &norm_weight}, std::pair{"skip", &skip}}) {
     TORCH_CHECK(is_float(*t) && t->dim() == 1 && t->size(0) == Di, op, ": ", name, " must be a floating (", Di,
-                ") tensor, got ", t->defined() ? t->sizes() : c10::IntArrayRef{});
+                ") tensor, got ", sizes_of(*t));
     TORCH_CHECK(t->device() == h.device(), op, ": ", name, " is on ", t->device(), ", h on ", h.device());
   }
 }
@@ -49,18 +45,20 @@ void check_norm_skip_gate_bw_args(const char* op, const torch::Tensor& dy, const
   TORCH_CHECK(dy.defined() && dy.sizes() == c.sizes() && dy.scalar_type() == h.scalar_type() &&
                   dy.device() == h.device(),
               op, ": dy must be like c ", c.sizes(), " ", h.scalar_type(), ", got ",
-              dy.defined() ? dy.sizes() : c10::IntArrayRef{});
+              sizes_of(dy));
   const std::vector<int64_t> stats{h.size(0), h.size(2), h.size(1)};
+  const auto stats_dtype = aten_compute_dtype(h);
   for (const auto& [name, t] : {std::pair{"mean", &mean}, std::pair{"rstd", &rstd}})
-    TORCH_CHECK(t->defined() && t->sizes() == c10::IntArrayRef(stats) && t->scalar_type() == compute_dtype(h) && t->device() == h.device(),
-                op, ": ", name, " must be the forward's (B, S, NH) = ", stats, " ", compute_dtype(h), " tensor, got ",
-                t->defined() ? t->sizes() : c10::IntArrayRef{});
+    TORCH_CHECK(t->defined() && t->sizes() == c10::IntArrayRef(stats) && t->scalar_type() == stats_dtype &&
+                    t->device() == h.device(),
+                op, ": ", name, " must be the forward's (B, S, NH) = ", stats, " ", stats_dtype, " tensor, got ",
+                sizes_of(*t));
 }
 
 NormSkipGateOut reference_norm_skip_gate(const torch::Tensor& h, const torch::Tensor& c, const torch::Tensor& z,
                                          const torch::Tensor& norm_weight, const torch::Tensor& skip, double eps) {
   check_norm_skip_gate_args("mlstm_norm_skip_gate", h, c, z, norm_weight, skip);
-  const auto ct = compute_dtype(h);
+  const auto ct = aten_compute_dtype(h);
   const int64_t B = h.size(0), NH = h.size(1), S = h.size(2), DH = h.size(3);
   const auto x = h.to(ct).transpose(1, 2);  // (B, S, NH, DH)
   const auto mean = x.mean(-1);
@@ -77,7 +75,7 @@ NormSkipGateBwOut reference_norm_skip_gate_bw(const torch::Tensor& dy, const tor
                                               const torch::Tensor& skip, const torch::Tensor& mean,
                                               const torch::Tensor& rstd) {
   check_norm_skip_gate_bw_args("mlstm_norm_skip_gate_bw", dy, h, c, z, norm_weight, skip, mean, rstd);
-  const auto ct = compute_dtype(h);
+  const auto ct = aten_compute_dtype(h);
   const int64_t B = h.size(0), NH = h.size(1), S = h.size(2), DH = h.size(3);
   const auto xhat = (h.to(ct).transpose(1, 2) - mean.unsqueeze(-1)) * rstd.unsqueeze(-1);  // (B, S, NH, DH)
   const auto xflat = xhat.reshape({B, S, NH * DH});

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "mlstm/norm_skip_gate.h"
+#include "ops/cuda_binding.h"
 #include "ops/norm_skip_gate.h"
 
 namespace xlstm::ops::detail {
@@ -46,9 +47,7 @@ torch::Tensor token_rows(const torch::Tensor& t) {
 K::NormSkipGateParams params(const torch::Tensor& h, const torch::Tensor& c, const torch::Tensor& z,
                              const torch::Tensor& norm_weight, const torch::Tensor& skip) {
   K::NormSkipGateParams p;
-  p.dtype = h.scalar_type() == torch::kBFloat16 ? K::DType::bf16
-            : h.scalar_type() == torch::kFloat16 ? K::DType::f16
-                                                 : K::DType::f32;
+  p.dtype = kernel_dtype(h);
   p.B = static_cast<int>(h.size(0));
   p.NH = static_cast<int>(h.size(1));
   p.S = static_cast<int>(h.size(2));
@@ -65,14 +64,12 @@ K::NormSkipGateParams params(const torch::Tensor& h, const torch::Tensor& c, con
   return p;
 }
 
-torch::Tensor f32(const torch::Tensor& t) { return t.to(torch::kFloat32).contiguous(); }
-
 NormSkipGateOut norm_skip_gate_cuda(const torch::Tensor& h_in, const torch::Tensor& c_in, const torch::Tensor& z_in,
                                     const torch::Tensor& norm_weight, const torch::Tensor& skip, double eps) {
   check_norm_skip_gate_args("mlstm_norm_skip_gate", h_in, c_in, z_in, norm_weight, skip);
   if (!use_kernels(h_in)) return reference_norm_skip_gate(h_in, c_in, z_in, norm_weight, skip, eps);
   const c10::cuda::CUDAGuard guard(h_in.device());
-  const auto h = h_in.contiguous(), c = token_rows(c_in), z = token_rows(z_in), w = f32(norm_weight), sk = f32(skip);
+  const auto h = h_in.contiguous(), c = token_rows(c_in), z = token_rows(z_in), w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
   auto p = params(h, c, z, w, sk);
   p.eps = static_cast<float>(eps);
   auto y = torch::empty(c.sizes(), h.options());
@@ -94,7 +91,7 @@ NormSkipGateBwOut norm_skip_gate_bw_cuda(const torch::Tensor& dy_in, const torch
   if (!use_kernels(h_in))
     return reference_norm_skip_gate_bw(dy_in, h_in, c_in, z_in, norm_weight, skip, mean_in, rstd_in);
   const c10::cuda::CUDAGuard guard(h_in.device());
-  const auto h = h_in.contiguous(), c = token_rows(c_in), z = token_rows(z_in), w = f32(norm_weight), sk = f32(skip);
+  const auto h = h_in.contiguous(), c = token_rows(c_in), z = token_rows(z_in), w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
   const auto dy = dy_in.contiguous(), mean = mean_in.contiguous(), rstd = rstd_in.contiguous();
   auto p = params(h, c, z, w, sk);
   auto dh = torch::empty_like(h), dc = torch::empty(c.sizes(), h.options()), dz = torch::empty_like(dc);

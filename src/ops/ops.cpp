@@ -6,6 +6,8 @@
 
 #include <limits>
 
+#include "ops/tensor_args.h"
+
 namespace xlstm::ops {
 namespace {
 
@@ -169,7 +171,7 @@ std::optional<std::tuple<T, T, T, T>> conv_qkv_on_device(const T& x, const T& co
                                                          const T& wq, const T& wk, const T& wv, const T& bq,
                                                          const T& bk, const T& bv) {
   if (!XLSTM_WITH_CUDA || !x.is_cuda() || !at::isFloatingType(x.scalar_type())) return std::nullopt;
-  const auto opt = [](const T& t) { return t.defined() ? O(t) : std::nullopt; };
+  using detail::opt;
   return mlstm_conv_qkv(x, conv_weight, opt(conv_bias), wq, wk, wv, opt(bq), opt(bk), opt(bv));
 }
 

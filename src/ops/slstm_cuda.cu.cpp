@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "ops/cuda_binding.h"
 #include "ops/slstm_ops.h"
 #include "slstm/params.h"
 
@@ -68,8 +69,6 @@ torch::Tensor kernel_wx(const torch::Tensor& wx) {
                   t.stride(3) % 2 == 0 && reinterpret_cast<uintptr_t>(t.data_ptr()) % (2 * t.element_size()) == 0;
   return ok ? t : t.contiguous();
 }
-
-torch::Tensor f32_contiguous(const torch::Tensor& t) { return t.to(torch::kFloat32).contiguous(); }
 
 void check_launch(cudaError_t err, const char* op) {
   TORCH_CHECK(err == cudaSuccess, op, ": kernel launch failed: ", cudaGetErrorString(err));
