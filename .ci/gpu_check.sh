@@ -117,7 +117,9 @@ elif [ -n "$experiments" ]; then
   mps=0
   if nvidia-cuda-mps-control -d > "$OUT/mps.log" 2>&1; then
     # A few steps under MPS first: where they fail, the runs go without it.
-    if timeout 60 "$build/examples/xlstm_parity" configs/parity_xlstm11_quick.yaml --out /tmp/mps_probe --no-progress \
+    # (a fresh folder: a machine kept warm between calls still holds the last probe's run)
+    probe=$(mktemp -d)
+    if timeout 60 "$build/examples/xlstm_parity" configs/parity_xlstm11_quick.yaml --out "$probe/run" --no-progress \
          --set training.device=cuda --set training.num_steps=3 --set training.lr_warmup_steps=0 >> "$OUT/mps.log" 2>&1
     then mps=1
     else echo quit | nvidia-cuda-mps-control; fi

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -50,7 +52,7 @@ class Barrier {
 struct Cta {
   std::vector<std::unique_ptr<Barrier>> warps;
   std::unique_ptr<Barrier> all;
-  std::vector<float> exchange;  // one slot per thread for shuffles
+  std::vector<uint32_t> exchange;  // one slot per thread for shuffles (the value's bits)
 };
 
 inline Dim block_idx, grid_dim, block_dim;
@@ -68,7 +70,7 @@ inline void launch(Dim grid, unsigned threads, const std::function<void()>& body
         Cta state;
         for (unsigned w = 0; w < threads / 32; ++w) state.warps.push_back(std::make_unique<Barrier>(32));
         state.all = std::make_unique<Barrier>(static_cast<int>(threads));
-        state.exchange.assign(threads, 0.f);
+        state.exchange.assign(threads, 0u);
         cta = &state;
         std::vector<std::thread> pool;
         for (unsigned t = 0; t < threads; ++t)
@@ -81,11 +83,15 @@ inline void launch(Dim grid, unsigned threads, const std::function<void()>& body
       }
 }
 
-inline float shfl_xor(float v, int offset) {
+// A 4-byte value (float or int) from lane (lane ^ offset) of this thread's warp.
+template <class V>
+V shfl_xor(V v, int offset) {
+  static_assert(sizeof(V) == sizeof(uint32_t), "shuffles move 4 bytes");
   const unsigned t = thread_idx.x, w = t / 32;
-  cta->exchange[t] = v;
+  std::memcpy(&cta->exchange[t], &v, sizeof v);
   cta->warps[w]->wait();
-  const float r = cta->exchange[(w * 32) | ((t % 32) ^ static_cast<unsigned>(offset))];
+  V r;
+  std::memcpy(&r, &cta->exchange[(w * 32) | ((t % 32) ^ static_cast<unsigned>(offset))], sizeof r);
   cta->warps[w]->wait();
   return r;
 }
@@ -103,6 +109,7 @@ inline float shfl_xor(float v, int offset) {
 inline float __shfl_xor_sync(unsigned, float v, int offset) {
   return ::xlstm::testing::simulation::shfl_xor(v, offset);
 }
+inline int __shfl_xor_sync(unsigned, int v, int offset) { return ::xlstm::testing::simulation::shfl_xor(v, offset); }
 inline void __syncthreads() { ::xlstm::testing::simulation::cta->all->wait(); }
 inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
 using std::min;

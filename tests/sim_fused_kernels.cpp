@@ -1,4 +1,5 @@
-// The fused layer kernels (kernels/mlstm/conv_qkv.cuh, norm_skip_gate.cuh) run on the CPU through
+// The fused layer kernels (kernels/mlstm/conv_qkv.cuh, norm_skip_gate.cuh) and the loss kernels
+// (kernels/loss/cross_entropy.cuh) run on the CPU through
 // kernel_simulation.h, against the ATen implementation of their ops: outputs and every gradient, fp32
 // and bf16, several shapes and CTA splits (including CTAs with idle threads and token ranges that
 // cut a sequence), strided inputs, with and without biases and dc. Built where the CUDA headers are
@@ -15,6 +16,7 @@
 #define __cvta_generic_to_shared(p) 0u
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wattributes"
+#include "loss/cross_entropy.cuh"
 #include "mlstm/conv_qkv.cuh"
 #include "mlstm/norm_skip_gate.cuh"
 #pragma GCC diagnostic pop
@@ -179,6 +181,55 @@ TEST(SimulatedKernels, NormSkipGateMatchesTheReference) {
   {
     SCOPED_TRACE(trace(bf16));
     simulate_norm_skip_gate(bf16, &K::norm_skip_gate_fw_kernel<__nv_bfloat16, 12>, &K::norm_skip_gate_bw_kernel<__nv_bfloat16, 12>);
+  }
+}
+
+struct CrossEntropyCase {
+  int64_t rows, vocab;
+  torch::Dtype dt;
+};
+
+void simulate_cross_entropy(const CrossEntropyCase& k) {
+  const bool bf16 = k.dt == torch::kBFloat16;
+  // Strided rows, a few ignored targets (-1), values that make the stabiliser matter.
+  const auto logits = (torch::randn({k.rows, k.vocab + 5}) * 8).to(k.dt).narrow(1, 2, k.vocab);
+  auto targets = torch::randint(k.vocab, {k.rows}, torch::kLong);
+  targets.index_put_({torch::arange(0, k.rows, 3)}, -1);
+  K::CrossEntropyParams p;
+  p.dtype = bf16 ? K::DType::bf16 : K::DType::f32;
+  p.rows = k.rows, p.vocab = k.vocab, p.row_stride = logits.stride(0), p.ignore_index = -1;
+  p.logits = logits.data_ptr(), p.targets = targets.data_ptr<int64_t>();
+  const auto loss = torch::full({k.rows}, NAN), lse = torch::full({k.rows}, NAN);
+  const auto predicted = torch::full({k.rows}, 12345, torch::kLong);
+  p.loss = loss.data_ptr<float>(), p.lse = lse.data_ptr<float>(), p.predicted = predicted.data_ptr<int64_t>();
+  const sim::Dim grid{static_cast<unsigned>((k.rows + K::kCrossEntropyWarps - 1) / K::kCrossEntropyWarps), 1, 1};
+  const unsigned threads = K::kCrossEntropyWarps * 32;
+  sim::launch(grid, threads, [&] {
+    bf16 ? K::cross_entropy_fw_kernel<__nv_bfloat16>(p) : K::cross_entropy_fw_kernel<float>(p);
+  });
+  const auto [loss_ref, lse_ref, predicted_ref] = ops::cross_entropy_rows(logits, targets, -1);
+  XLSTM_EXPECT_CLOSE(loss, loss_ref, 1e-6);
+  XLSTM_EXPECT_CLOSE(lse, lse_ref, 1e-6);
+  EXPECT_TRUE(predicted.equal(predicted_ref)) << predicted << predicted_ref;
+
+  const auto dloss = torch::randn({k.rows});
+  const auto dlogits = torch::full({k.rows, k.vocab}, NAN).to(k.dt);
+  p.dloss = dloss.data_ptr<float>(), p.dlogits = dlogits.data_ptr();
+  sim::launch(grid, threads, [&] {
+    bf16 ? K::cross_entropy_bw_kernel<__nv_bfloat16>(p) : K::cross_entropy_bw_kernel<float>(p);
+  });
+  XLSTM_EXPECT_CLOSE(dlogits, ops::cross_entropy_rows_bw(dloss, logits, targets, lse_ref, -1), bf16 ? 1e-2 : 1e-6);
+}
+
+TEST(SimulatedKernels, CrossEntropyMatchesTheReference) {
+  torch::manual_seed(2);
+  // Rows that leave warps of the last CTA idle; vocabularies below, at and above one lane per element.
+  for (const auto& k : {CrossEntropyCase{3, 1, torch::kFloat32}, CrossEntropyCase{11, 3, torch::kFloat32},
+                        CrossEntropyCase{9, 32, torch::kFloat32}, CrossEntropyCase{5, 77, torch::kFloat32},
+                        CrossEntropyCase{10, 300, torch::kBFloat16}}) {
+    SCOPED_TRACE("rows " + std::to_string(k.rows) + " vocab " + std::to_string(k.vocab) + " " +
+                 c10::toString(k.dt));
+    simulate_cross_entropy(k);
   }
 }
 

@@ -52,19 +52,21 @@ PassResult train_pass(xLSTMLMModel& model, bool autocast) {
   return r;
 }
 
-// Whether the autograd graph of t has a node of this name.
-bool graph_has(const torch::Tensor& t, const std::string& name) {
+// The nodes of this name in the autograd graph of t.
+int graph_count(const torch::Tensor& t, const std::string& name) {
   std::vector<torch::autograd::Node*> todo{t.grad_fn().get()};
   std::set<torch::autograd::Node*> seen;
+  int count = 0;
   while (!todo.empty()) {
     auto* node = todo.back();
     todo.pop_back();
     if (!node || !seen.insert(node).second) continue;
-    if (node->name() == name) return true;
+    count += node->name() == name;
     for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
   }
-  return false;
+  return count;
 }
+bool graph_has(const torch::Tensor& t, const std::string& name) { return graph_count(t, name) > 0; }
 
 void expect_same(const PassResult& plain, const PassResult& recomputed, double tol) {
   XLSTM_EXPECT_CLOSE(recomputed.logits, plain.logits, tol);
@@ -85,6 +87,19 @@ TEST(Recompute, BlocksGiveThePlainGradientsAndStates) {
   XLSTM_EXPECT_CLOSE(b.state[0].mlstm.cell.C, a.state[0].mlstm.cell.C, 1e-6);
   XLSTM_EXPECT_CLOSE(b.state[1].slstm.slstm, a.state[1].slstm.slstm, 1e-6);
   EXPECT_FALSE(b.state[0].mlstm.cell.C.requires_grad()) << "the states of the gradient-free first run";
+}
+
+TEST(Recompute, TheFirstBlocksOnlyWhenCounted) {
+  auto plain = small_lm(false);
+  const PassResult a = train_pass(plain, false);
+  for (const int64_t count : {0, 2, 5}) {
+    SCOPED_TRACE("recompute_count " + std::to_string(count));
+    auto partial = small_lm(true);
+    partial->xlstm_block_stack->recompute_count = count;
+    const PassResult b = train_pass(partial, false);
+    EXPECT_EQ(graph_count(b.logits, "xlstm::RecomputeBackward"), std::min<int64_t>(count, 3));
+    expect_same(a, b, 1e-6);
+  }
 }
 
 TEST(Recompute, DropoutMasksAreReplayed) {
@@ -195,8 +210,17 @@ TEST(Recompute, AViewResultIsCopied) {
 
 TEST(Recompute, TrainingConfigKey) {
   EXPECT_FALSE(train::TrainingConfig{}.recompute_blocks);
-  const auto c = from_yaml<train::TrainingConfig>("recompute_blocks: true\n");
+  const auto c = from_yaml<train::TrainingConfig>("recompute_blocks: true\nrecompute_block_count: 12\n");
   EXPECT_TRUE(c.recompute_blocks);
+  EXPECT_EQ(c.recompute_block_count, 12);
+  train::TrainingConfig bad;
+  bad.recompute_block_count = -1;
+  EXPECT_THROW(
+      try { bad.validate("training"); } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("training.recompute_block_count"), std::string::npos) << e.what();
+        throw;
+      },
+      std::exception);
 }
 
 }  // namespace

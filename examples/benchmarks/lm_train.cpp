@@ -5,7 +5,10 @@
 //               over fp32 master weights); --warmup steps, then --steps timed steps; tokens/s and the
 //               peak memory of the CUDA caching allocator (allocated and reserved) from the first
 //               warm-up step on. Out of memory is reported as such. --recompute on|off|both (default
-//               both): with and/or without activation checkpointing of the blocks (recompute_blocks).
+//               both): with and/or without activation checkpointing of the blocks (recompute_blocks);
+//               with both, a batch whose run without it exceeds --memory-budget GB (default 40) of
+//               reserved memory and whose run with it does not gets a third row that recomputes only
+//               the first N blocks (recompute_count), N estimated from the two runs' peaks.
 //   generation  per --gen-batch: a random prompt of --prompt tokens prefilled by one forward pass,
 //               then --gen-tokens greedy tokens through step(): eagerly, and on CUDA with the step
 //               loop captured in a CUDA graph (lm_graph_decode.h); both token sequences are compared.
@@ -17,13 +20,15 @@
 //
 //   bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]
 //                  [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]
-//                  [--gen-tokens 256] [--threads N] [--recompute both] [--profile-step] [--trace FILE]
+//                  [--gen-tokens 256] [--threads N] [--recompute both] [--memory-budget 40] [--profile-step]
+//                  [--trace FILE]
 // --profile-step runs one more training step per batch under the profiler and prints where its time
 // goes (step_profile.h: GPU kernels and the ops that launched them on CUDA, outermost ops on the CPU);
 // --trace FILE also writes its Chrome trace (one file per batch: FILE with the batch size appended).
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -55,7 +60,8 @@ using xlstm::train::format_thousands;
 constexpr const char* kUsage =
     "usage: bench_lm_train [--config FILE] [--set key=value]... [--device auto|cuda|cpu] [--batch 4,16] [--seq S]\n"
     "                      [--warmup 3] [--steps 10] [--amp bfloat16|float32] [--gen-batch 1,16] [--prompt 128]\n"
-    "                      [--gen-tokens 256] [--threads N] [--recompute on|off|both] [--profile-step] [--trace FILE]\n";
+    "                      [--gen-tokens 256] [--threads N] [--recompute on|off|both] [--memory-budget GB]\n"
+    "                      [--profile-step] [--trace FILE]\n";
 
 using xlstm_examples::parse_int;
 using xlstm_examples::UsageError;
@@ -67,6 +73,7 @@ struct Args {
   std::vector<int64_t> batches{4, 16}, gen_batches{1, 16};
   int64_t seq = 0, warmup = 3, steps = 10, prompt = 128, gen_tokens = 256, threads = 0;
   std::vector<bool> recompute{false, true};
+  double memory_budget_gb = 40;
   bool profile = false;
   std::string trace;
 };
@@ -100,6 +107,8 @@ Args parse_args(int argc, char** argv) {
       else if (v == "off") a.recompute = {false};
       else if (v == "both") a.recompute = {false, true};
       else throw UsageError("--recompute: '" + v + "' is not on, off or both");
+    } else if (flag == "--memory-budget") {
+      a.memory_budget_gb = static_cast<double>(parse_int(flag, value(), 1));
     } else if (flag == "--profile-step") a.profile = true;
     else if (flag == "--trace") a.trace = value();
     else throw UsageError("unknown flag '" + flag + "'");
@@ -134,6 +143,7 @@ std::string gib(double bytes) {
 // Peak allocated and reserved bytes of the caching allocator since the last reset ("-" on the CPU).
 struct Peak {
   std::string allocated = "-", reserved = "-";
+  double reserved_bytes = 0;
 };
 
 void reset_peak(const torch::Device& device) {
@@ -152,16 +162,30 @@ Peak read_peak(const torch::Device& device) {
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
     const auto all = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
     p.allocated = gib(static_cast<double>(stats.allocated_bytes[all].peak));
-    p.reserved = gib(static_cast<double>(stats.reserved_bytes[all].peak));
+    p.reserved_bytes = static_cast<double>(stats.reserved_bytes[all].peak);
+    p.reserved = gib(p.reserved_bytes);
   }
 #endif
   return p;
 }
 
+struct TrainRow {
+  std::string text;
+  double reserved_bytes = -1;  // peak reserved; -1: out of memory
+};
+
+// The recompute column: off, on (every block) or the first N of the blocks.
+std::string recompute_label(const xlstm::xLSTMBlockStack& stack) {
+  const auto blocks = static_cast<int64_t>(stack->blocks->size());
+  if (!stack->recompute_blocks) return "off";
+  if (stack->recompute_count < 0 || stack->recompute_count >= blocks) return "on";
+  return std::to_string(stack->recompute_count) + " of " + std::to_string(blocks);
+}
+
 // One training row: batch, recompute, tokens per step, step time, tokens/s, peak memory; with
 // --profile-step the profile of one more step goes to `profile`.
-std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, int64_t S, const torch::Device& device,
-                      std::optional<torch::ScalarType> amp, std::string& profile) {
+TrainRow train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, int64_t S, const torch::Device& device,
+                   std::optional<torch::ScalarType> amp, std::string& profile) {
   const int64_t V = model->config.vocab_size;
   const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
   const auto window = torch::randint(0, V, {B, S + 1}, opts);
@@ -170,8 +194,10 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
   tc.lr = 1e-3;
   auto trainable = xlstm::train::trainable(model);
   const xlstm::train::StepOptions step{tc.lr, 1.0, amp, -100};
-  const char* recompute = model->xlstm_block_stack->recompute_blocks ? "on" : "off";
+  const std::string label = recompute_label(model->xlstm_block_stack);
+  const char* recompute = label.c_str();
   char row[256];
+  double reserved_bytes = -1;
   reset_peak(device);
   try {
     auto optimizer = xlstm::train::make_adamw(*model, tc, false);
@@ -182,6 +208,7 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
     synchronize(device);
     const double per_step = seconds_since(t0) / static_cast<double>(args.steps);
     const Peak peak = read_peak(device);
+    reserved_bytes = peak.reserved_bytes;
     if (args.profile) {
       const auto prof = xlstm_bench::profile_step(
           [&] {
@@ -206,7 +233,18 @@ std::string train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, i
   }
   model->zero_grad(/*set_to_none=*/true);
   reset_peak(device);
-  return row;
+  return {row, reserved_bytes};
+}
+
+// The fewest first blocks to recompute for a peak within `budget` bytes, from the peaks without and
+// with recomputing every block (each recomputed block saving the same); nullopt when recomputing
+// nothing fits, everything does not, or the estimate is every block.
+std::optional<int64_t> blocks_to_recompute(double off_bytes, double on_bytes, double budget, int64_t blocks) {
+  if (on_bytes < 0 || on_bytes > budget || (off_bytes >= 0 && off_bytes <= budget)) return std::nullopt;
+  if (off_bytes < 0) return std::nullopt;  // out of memory without: no estimate
+  const double per_block = (off_bytes - on_bytes) / static_cast<double>(blocks);
+  const auto n = static_cast<int64_t>(std::ceil((off_bytes - budget) / per_block));
+  return n > 0 && n < blocks ? std::optional<int64_t>(n) : std::nullopt;
 }
 
 // One generation row: batch, prefill time, eager tokens/s, CUDA-graph tokens/s, whether both agree.
@@ -288,13 +326,24 @@ int run(const Args& args) {
   std::fflush(stdout);
   model->train();
   std::string profiles;
+  auto& stack = model->xlstm_block_stack;
+  std::vector<std::vector<double>> peaks(2, std::vector<double>(args.batches.size(), -1));
+  const auto run_row = [&](int64_t B, bool recompute, int64_t count) {
+    stack->recompute_blocks = recompute;
+    stack->recompute_count = count;
+    const TrainRow row = train_row(model, args, B, S, device, amp, profiles);
+    std::fputs(row.text.c_str(), stdout);
+    std::fflush(stdout);
+    return row.reserved_bytes;
+  };
   for (const bool recompute : args.recompute)
-    for (int64_t B : args.batches) {
-      model->xlstm_block_stack->recompute_blocks = recompute;
-      std::fputs(train_row(model, args, B, S, device, amp, profiles).c_str(), stdout);
-      std::fflush(stdout);
-    }
-  model->xlstm_block_stack->recompute_blocks = false;
+    for (size_t b = 0; b < args.batches.size(); ++b) peaks[recompute][b] = run_row(args.batches[b], recompute, -1);
+  if (cuda && args.recompute.size() == 2)
+    for (size_t b = 0; b < args.batches.size(); ++b)
+      if (const auto n = blocks_to_recompute(peaks[0][b], peaks[1][b], args.memory_budget_gb * 1e9, config.num_blocks))
+        run_row(args.batches[b], true, *n);
+  stack->recompute_blocks = false;
+  stack->recompute_count = -1;
   std::fputs(profiles.c_str(), stdout);
 
   model->eval();

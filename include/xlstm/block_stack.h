@@ -27,6 +27,9 @@ class xLSTMBlockStackImpl : public torch::nn::Module {
   // memory of one saved (B, S, E) tensor per block); the returned states are then those of the first,
   // gradient-free run. Off by default; the `training.recompute_blocks` config key turns it on.
   bool recompute_blocks = false;
+  // With recompute_blocks: only the first this many blocks (the others keep their activations, for
+  // speed where memory allows); negative: every block (`training.recompute_block_count`).
+  int64_t recompute_count = -1;
   torch::nn::ModuleList blocks{nullptr};
   LayerNorm post_blocks_norm{nullptr};  // null when add_post_blocks_norm is false
 

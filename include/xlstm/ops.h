@@ -111,6 +111,24 @@
 //       -> (dx, dconv_weight, dconv_bias, dwq, dwk, dwv, dbq, dbk, dbv)
 //     dc (may be none: zero), dq, dk, dv like x; dx in x's dtype, the parameter gradients in their dtypes,
 //     undefined for absent biases (summed over the tokens in a fixed order on CUDA: bit-reproducible).
+//
+// The language-model loss (kernel in kernels/loss/cross_entropy.cu: one read of the logits forward and
+// one backward, instead of an fp32 copy of the (tokens, vocabulary) block, a log_softmax whose output
+// is kept, a gather and an argmax):
+//
+//   cross_entropy_rows(Tensor logits, Tensor targets, int ignore_index) -> (Tensor loss, Tensor lse,
+//                                                                          Tensor predicted)
+//     Per row r of logits (rows, vocab) (any row stride): lse = log Σ_j exp(logits[r, j]), loss =
+//     lse − logits[r, targets[r]], predicted = the first index of the row's maximum; targets (rows)
+//     int64. Rows whose target is ignore_index: loss 0, lse 0, predicted −1. loss and lse fp32 (fp64
+//     for fp64 logits), predicted int64. Differentiable in logits through loss. A target outside
+//     [0, vocab) that is not ignore_index: an error on the ATen path, a NaN loss for that row on CUDA
+//     (where checking would wait for the device). CUDA: fp32, fp16, bf16; otherwise the ATen
+//     implementation with a one-time warning.
+//   cross_entropy_rows_bw(Tensor dloss, Tensor logits, Tensor targets, Tensor lse, int ignore_index)
+//       -> Tensor dlogits
+//     dlogits[r, j] = dloss[r] · (exp(logits[r, j] − lse[r]) − [j = targets[r]]), 0 on ignored rows;
+//     dloss and lse (rows) in the forward's loss dtype; dlogits contiguous in logits' dtype.
 #pragma once
 
 #include <torch/torch.h>
@@ -221,6 +239,19 @@ std::optional<std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Ten
     const torch::Tensor& x, const torch::Tensor& conv_weight, const torch::Tensor& conv_bias, const torch::Tensor& wq,
     const torch::Tensor& wk, const torch::Tensor& wv, const torch::Tensor& bq, const torch::Tensor& bk,
     const torch::Tensor& bv);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> cross_entropy_rows(const torch::Tensor& logits,
+                                                                           const torch::Tensor& targets,
+                                                                           int64_t ignore_index);
+
+torch::Tensor cross_entropy_rows_bw(const torch::Tensor& dloss, const torch::Tensor& logits,
+                                    const torch::Tensor& targets, const torch::Tensor& lse, int64_t ignore_index);
+
+// The loss's dispatch: (loss, predicted) of cross_entropy_rows on CUDA tensors (built with the kernels),
+// else std::nullopt and the caller runs ATen's cross-entropy. Differentiable.
+std::optional<std::tuple<torch::Tensor, torch::Tensor>> cross_entropy_on_device(const torch::Tensor& logits,
+                                                                                const torch::Tensor& targets,
+                                                                                int64_t ignore_index);
 
 // The recurrence as the sLSTM cell uses it: y (B, S, NH, DH) and the last state (4, B, NH*DH) for an
 // optional initial state (undefined = zeros). Differentiable.

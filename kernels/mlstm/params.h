@@ -11,9 +11,9 @@
 
 #include <cstdint>
 
-namespace xlstm::kernels {
+#include "common/dtype.h"
 
-enum class DType { f32, f16, bf16 };
+namespace xlstm::kernels {
 
 // A (B, NH, S, D) tensor with contiguous last dimension: element (b, h, t, d) at
 // ptr + b * sb + h * sh + t * ss + d (in elements).

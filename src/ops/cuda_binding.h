@@ -6,7 +6,7 @@
 
 #include <optional>
 
-#include "mlstm/params.h"
+#include "common/dtype.h"
 
 namespace xlstm::ops::detail {
 

@@ -175,4 +175,21 @@ std::optional<std::tuple<T, T, T, T>> conv_qkv_on_device(const T& x, const T& co
   return mlstm_conv_qkv(x, conv_weight, opt(conv_bias), wq, wk, wv, opt(bq), opt(bk), opt(bv));
 }
 
+std::tuple<T, T, T> cross_entropy_rows(const T& logits, const T& targets, int64_t ignore_index) {
+  static const auto handle = op<std::tuple<T, T, T>(const T&, const T&, int64_t)>("xlstm::cross_entropy_rows");
+  return handle.call(logits, targets, ignore_index);
+}
+
+T cross_entropy_rows_bw(const T& dloss, const T& logits, const T& targets, const T& lse, int64_t ignore_index) {
+  static const auto handle =
+      op<T(const T&, const T&, const T&, const T&, int64_t)>("xlstm::cross_entropy_rows_bw");
+  return handle.call(dloss, logits, targets, lse, ignore_index);
+}
+
+std::optional<std::tuple<T, T>> cross_entropy_on_device(const T& logits, const T& targets, int64_t ignore_index) {
+  if (!XLSTM_WITH_CUDA || !logits.is_cuda() || !at::isFloatingType(logits.scalar_type())) return std::nullopt;
+  auto [loss, lse, predicted] = cross_entropy_rows(logits, targets, ignore_index);
+  return std::tuple<T, T>{loss, predicted};
+}
+
 }  // namespace xlstm::ops

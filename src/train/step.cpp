@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "xlstm/ops.h"
 #include "xlstm/train/autocast.h"
 #include "xlstm/train/fused_adamw.h"
 #include "xlstm/train/gradient_reducer.h"
@@ -38,17 +39,27 @@ torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss
 }  // namespace
 
 MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
+  const auto flat_targets = targets.reshape({-1});
+  const auto flat_logits = logits.reshape({-1, logits.size(-1)});
+  MaskedLoss out;
+  // On CUDA one kernel reads the logits as they are (bf16 under autocast) and computes in fp32 what
+  // the fp32 cross-entropy below does, keeping two floats per row for the backward.
+  if (auto fused = ops::cross_entropy_on_device(flat_logits, flat_targets, ignore_index)) {
+    const auto& [row_loss, predicted] = *fused;
+    const auto valid = flat_targets.ne(ignore_index);
+    out.count = valid.sum().item<int64_t>();
+    out.loss = out.count ? row_loss.sum() / static_cast<double>(out.count) : torch::zeros({}, row_loss.options());
+    out.correct = predicted.eq(flat_targets).logical_and_(valid).sum();
+    return out;
+  }
   // Only the rows with a target enter the fp32 cross-entropy: for the experiments' tasks that is one
   // position per sequence (formal languages) or N of T (MQAR), not the whole (B·S, V) block. Where every
   // row has one (language modelling) the logits enter as they are: no gather of the (B·S, V) block
   // forward and no scatter backward.
-  const auto flat_targets = targets.reshape({-1});
-  const auto flat_logits = logits.reshape({-1, logits.size(-1)});
   const auto rows = flat_targets.ne(ignore_index).nonzero().squeeze(1);
   const bool all_rows = rows.size(0) == flat_targets.size(0);
   const auto picked = (all_rows ? flat_logits : flat_logits.index_select(0, rows)).to(torch::kFloat32);
   const auto picked_targets = all_rows ? flat_targets : flat_targets.index_select(0, rows);
-  MaskedLoss out;
   out.count = rows.size(0);
   out.loss = out.count ? torch::nn::functional::cross_entropy(picked, picked_targets)
                        : torch::zeros({}, picked.options());

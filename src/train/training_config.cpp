@@ -39,6 +39,7 @@ void TrainingConfig::validate(const std::string& path) const {
   check_positive(join(path, "adam_eps"), adam_eps);
   check_positive(join(path, "log_every_step"), log_every_step);
   check_non_negative(join(path, "checkpoint_every_step"), checkpoint_every_step);
+  if (recompute_block_count) check_non_negative(join(path, "recompute_block_count"), *recompute_block_count);
 }
 
 }  // namespace xlstm::train

@@ -31,6 +31,7 @@ class xLSTMLargeBlockStackImpl : public torch::nn::Module {
   // Activation checkpointing, as xLSTMBlockStack::recompute_blocks: with grad mode on and no initial
   // state, each block keeps only its input and runs again in the backward pass. Off by default.
   bool recompute_blocks = false;
+  int64_t recompute_count = -1;  // as xLSTMBlockStack::recompute_count: the first this many (negative: all)
   RMSNorm out_norm{nullptr};  // null without add_out_norm
 };
 TORCH_MODULE(xLSTMLargeBlockStack);

@@ -34,6 +34,7 @@ struct TrainingConfig {
   int64_t log_every_step = 50;         // train metrics (JSON lines, printed line) every this many steps
   int64_t checkpoint_every_step = 0;   // 0: a checkpoint at the end only
   bool recompute_blocks = false;       // activation checkpointing of the blocks (xLSTMBlockStack::recompute_blocks)
+  std::optional<int64_t> recompute_block_count;  // with recompute_blocks: the first this many blocks; null: all
 
   int64_t decay_until() const { return lr_decay_until_steps.value_or(num_steps); }
 
@@ -62,6 +63,7 @@ struct TrainingConfig {
     v("log_every_step", log_every_step, FieldKind::user);
     v("checkpoint_every_step", checkpoint_every_step, FieldKind::user);
     v("recompute_blocks", recompute_blocks, FieldKind::user);
+    v("recompute_block_count", recompute_block_count, FieldKind::user);
   }
 };
 
