@@ -253,6 +253,24 @@ std::optional<std::tuple<torch::Tensor, torch::Tensor>> cross_entropy_on_device(
                                                                                 const torch::Tensor& targets,
                                                                                 int64_t ignore_index);
 
+// The NeurIPS mLSTM cell with its gate projections (src/ops/mlstm_gated.cpp): i = w_i [q; k; v] + b_i,
+// f = w_f [q; k; v] + b_f (w (NH, 3 Di), b (NH) or undefined; the pre-activations rounded to q's dtype
+// as the Linear modules' are under autocast), then the chunkwise cell on the heads of q, k, v
+// (B, S, Di) from a zero state: h (B, NH, S, Di / NH) and the last state. Differentiable as one
+// function: no (B, S, 3 Di) concatenation, and the gates' share of dq, dk, dv is added in place.
+std::tuple<torch::Tensor, mLSTMState> mlstm_gated_chunkwise(const torch::Tensor& q, const torch::Tensor& k,
+                                                            const torch::Tensor& v, const torch::Tensor& w_i,
+                                                            const torch::Tensor& b_i, const torch::Tensor& w_f,
+                                                            const torch::Tensor& b_f, int64_t num_heads,
+                                                            int64_t chunk_size, double eps);
+
+// The NeurIPS cell's dispatch: mlstm_gated_chunkwise for CUDA tensors (built with the kernels), no
+// initial state and S >= 2; else std::nullopt and the caller runs its modules.
+std::optional<std::tuple<torch::Tensor, mLSTMState>> mlstm_gated_on_device(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& w_i,
+    const torch::Tensor& b_i, const torch::Tensor& w_f, const torch::Tensor& b_f, int64_t num_heads,
+    const mLSTMState& state, int64_t chunk_size, double eps);
+
 // The recurrence as the sLSTM cell uses it: y (B, S, NH, DH) and the last state (4, B, NH*DH) for an
 // optional initial state (undefined = zeros). Differentiable.
 std::tuple<torch::Tensor, torch::Tensor> slstm(const torch::Tensor& wx, const torch::Tensor& R, const torch::Tensor& b,

@@ -72,6 +72,10 @@ std::tuple<torch::Tensor, mLSTMState> mLSTMCellImpl::recurrence(const torch::Ten
   TORCH_CHECK(k.sizes() == q.sizes() && v.sizes() == q.sizes(), "mLSTMCell: q, k, v must have one shape, got ",
               q.sizes(), ", ", k.sizes(), ", ", v.sizes());
   const int64_t B = q.size(0), S = q.size(1);
+  // On CUDA, for a fresh sequence, the gate projections and the cell as one differentiable function.
+  if (auto out = ops::mlstm_gated_on_device(q, k, v, igate->weight, igate->bias, fgate->weight, fgate->bias, NH,
+                                            state, config.chunk_size, kMlstmEps))
+    return *out;
   auto gate_input = torch::cat({q, k, v}, -1);
   auto i = igate->forward(gate_input).transpose(1, 2);  // (B, NH, S)
   auto f = fgate->forward(gate_input).transpose(1, 2);
