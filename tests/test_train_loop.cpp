@@ -1,5 +1,5 @@
-// The training library: learning-rate schedule, AdamW's weight-decay groups, the masked loss,
-// gradient clipping, autocast, metrics, the progress line, and checkpoint + resume continuing exactly
+// The training library: learning-rate schedule, AdamW's weight-decay groups, the masked loss, batches
+// trimmed to their last target, gradient clipping, autocast, metrics, the progress line, and checkpoint + resume continuing exactly
 // as an uninterrupted run.
 #include <gtest/gtest.h>
 
@@ -111,6 +111,45 @@ TEST(TrainLoop, MaskedLossCountsOnlyTargets) {
   EXPECT_NEAR(l.loss.item<double>(), expected, 1e-6);
   const MaskedLoss wrong = masked_loss(logits, torch::tensor({{0, -1, 1}}, torch::kLong), -1);
   EXPECT_EQ(wrong.correct.item<int64_t>(), 1);
+}
+
+TEST(TrainLoop, TrimToLastTargetDropsOnlyTargetlessTails) {
+  const auto inputs = torch::arange(24, torch::kLong).view({3, 8});
+  auto targets = torch::full({3, 8}, -1, torch::kLong);
+  targets.index_put_({0, 1}, 0);
+  targets.index_put_({1, 4}, 2);
+  const auto trimmed = data::trim_to_last_target({inputs, targets}, -1);
+  EXPECT_EQ(trimmed.inputs.sizes(), (std::vector<int64_t>{3, 5}));
+  EXPECT_TRUE(trimmed.inputs.equal(inputs.narrow(1, 0, 5)));
+  EXPECT_TRUE(trimmed.targets.equal(targets.narrow(1, 0, 5)));
+  targets.index_put_({2, 7}, 1);
+  EXPECT_EQ(data::trim_to_last_target({inputs, targets}, -1).inputs.data_ptr(), inputs.data_ptr())
+      << "the last position has a target: the batch as it is";
+  EXPECT_EQ(data::trim_to_last_target({inputs, torch::full({3, 8}, -1, torch::kLong)}, -1).inputs.size(1), 1);
+}
+
+TEST(TrainLoop, TrimmedBatchesGiveTheSameLossAndGradients) {
+  // Parity examples of lengths 3-8 padded to 11 positions: the answers sit within the first 8.
+  const auto splits = tiny_parity();
+  const int64_t ignore = splits[0].data->ignore_index();
+  const auto batch = data::make_batch(*splits[0].data, 0, 16);
+  const auto trimmed = data::trim_to_last_target(batch, ignore);
+  ASSERT_LT(trimmed.inputs.size(1), batch.inputs.size(1));
+  std::vector<torch::Tensor> grads[2];
+  double loss[2];
+  for (int t = 0; t < 2; ++t) {
+    auto model = tiny_model(5);
+    const data::Batch& b = t ? trimmed : batch;
+    const MaskedLoss l = masked_loss(std::get<0>(model->forward(b.inputs)), b.targets, ignore);
+    l.loss.backward();
+    loss[t] = l.loss.item<double>();
+    for (const auto& p : model->parameters()) grads[t].push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
+  }
+  EXPECT_NEAR(loss[1], loss[0], 1e-6);
+  for (size_t i = 0; i < grads[0].size(); ++i) {
+    const double scale = std::max(1e-6, grads[0][i].norm().item<double>());
+    EXPECT_LE((grads[1][i] - grads[0][i]).norm().item<double>() / scale, 1e-5) << "parameter " << i;
+  }
 }
 
 double total_grad_norm(torch::nn::Module& module) {

@@ -25,4 +25,13 @@ Batch make_batch(const SequenceDataset& dataset, int64_t first, int64_t count) {
   return {inputs, targets};
 }
 
+Batch trim_to_last_target(const Batch& batch, int64_t ignore_index) {
+  const int64_t S = batch.targets.size(1);
+  const auto has_target = batch.targets.ne(ignore_index).any(0);  // (S)
+  const auto positions = has_target.nonzero();
+  const int64_t length = positions.size(0) ? positions[-1][0].item<int64_t>() + 1 : 1;
+  if (length == S) return batch;
+  return {batch.inputs.narrow(1, 0, length).contiguous(), batch.targets.narrow(1, 0, length).contiguous()};
+}
+
 }  // namespace xlstm::data

@@ -14,14 +14,15 @@ double SplitResult::rescaled_accuracy() const { return chance < 1 ? (accuracy - 
 double SplitResult::perplexity() const { return std::exp(loss); }
 
 SplitResult evaluate(TrainableModel& model, const data::NamedDataset& split, int64_t batch_size,
-                     const torch::Device& device, std::optional<torch::ScalarType> amp_dtype) {
+                     const torch::Device& device, std::optional<torch::ScalarType> amp_dtype, bool trim_padding) {
   const data::SequenceDataset& dataset = *split.data;
   model.module->eval();
   torch::NoGradGuard no_grad;
   double loss_sum = 0;
   int64_t correct = 0, targets = 0;
   for (int64_t first = 0; first < dataset.size(); first += batch_size) {
-    const data::Batch cpu = data::make_batch(dataset, first, std::min(batch_size, dataset.size() - first));
+    data::Batch cpu = data::make_batch(dataset, first, std::min(batch_size, dataset.size() - first));
+    if (trim_padding) cpu = data::trim_to_last_target(cpu, dataset.ignore_index());
     const auto inputs = cpu.inputs.to(device), labels = cpu.targets.to(device);
     torch::Tensor logits;
     {

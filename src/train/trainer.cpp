@@ -111,7 +111,7 @@ struct Trainer::State {
     if (!is_main()) return results;
     progress.clear();
     for (const auto& split : splits) {
-      results.push_back(evaluate(model, split, config.batch_size, device, amp));
+      results.push_back(evaluate(model, split, config.batch_size, device, amp, config.trim_padding));
       const SplitResult& r = results.back();
       if (log)
         log->write(step, r.name,
@@ -209,7 +209,8 @@ TrainResult Trainer::run() {
     const Shard shard = s.options.distributed ? shard_of(first, count, s.options.distributed->rank(),
                                                          s.options.distributed->world_size())
                                               : Shard{first, count};
-    const data::Batch cpu = data::make_batch(*s.train, shard.first, shard.count);
+    data::Batch cpu = data::make_batch(*s.train, shard.first, shard.count);
+    if (c.trim_padding) cpu = data::trim_to_last_target(cpu, s.train->ignore_index());
     const data::Batch batch{cpu.inputs.to(s.device), cpu.targets.to(s.device)};
     StepOptions options{s.schedule.lr_at(step), c.gradient_clip_norm, s.amp, s.train->ignore_index(), s.reducer.get()};
     const StepStats stats = train_step(s.model, *s.optimizer, batch, options);

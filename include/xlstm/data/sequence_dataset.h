@@ -41,4 +41,10 @@ struct Batch {
 // Examples [first, first + count) stacked into a batch (std::out_of_range outside the dataset).
 Batch make_batch(const SequenceDataset& dataset, int64_t first, int64_t count);
 
+// The batch without its trailing positions at which no example has a target (at least one position
+// kept); the batch itself when the last position has one. For causal models the loss and every
+// gradient are those of the whole batch, since no kept position sees a dropped one: the formal-language
+// tasks pad 3-40 tokens to 255, whose dropped tail is 85% of the work.
+Batch trim_to_last_target(const Batch& batch, int64_t ignore_index);
+
 }  // namespace xlstm::data

@@ -27,8 +27,11 @@ struct SplitResult {
   double perplexity() const;  // exp(loss)
 };
 
+// trim_padding: each batch without its trailing positions that have no target (data::trim_to_last_target;
+// the same results for causal models).
 SplitResult evaluate(TrainableModel& model, const data::NamedDataset& split, int64_t batch_size,
-                     const torch::Device& device, std::optional<torch::ScalarType> amp_dtype);
+                     const torch::Device& device, std::optional<torch::ScalarType> amp_dtype,
+                     bool trim_padding = false);
 
 // A Markdown table: split, data, examples, loss, accuracy, rescaled accuracy.
 std::string results_table(const std::vector<SplitResult>& results);

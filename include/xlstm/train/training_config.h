@@ -35,6 +35,9 @@ struct TrainingConfig {
   int64_t checkpoint_every_step = 0;   // 0: a checkpoint at the end only
   bool recompute_blocks = false;       // activation checkpointing of the blocks (xLSTMBlockStack::recompute_blocks)
   std::optional<int64_t> recompute_block_count;  // with recompute_blocks: the first this many blocks; null: all
+  // Run each batch without its trailing positions where no example has a target (data::trim_to_last_target):
+  // the same loss and gradients for the library's causal models, far less work for padded tasks.
+  bool trim_padding = true;
 
   int64_t decay_until() const { return lr_decay_until_steps.value_or(num_steps); }
 
@@ -64,6 +67,7 @@ struct TrainingConfig {
     v("checkpoint_every_step", checkpoint_every_step, FieldKind::user);
     v("recompute_blocks", recompute_blocks, FieldKind::user);
     v("recompute_block_count", recompute_block_count, FieldKind::user);
+    v("trim_padding", trim_padding, FieldKind::user);
   }
 };
 
