@@ -36,7 +36,7 @@ std::tuple<torch::Tensor, xLSTMStackState> xLSTMBlockStackImpl::forward(const to
   auto y = x;
   const bool recompute = recompute_blocks && state.empty() && torch::GradMode::is_enabled();
   for (size_t i = 0; i < blocks->size(); ++i) {
-    if (recompute && (recompute_count < 0 || static_cast<int64_t>(i) < recompute_count)) {
+    if (recompute && recomputes_block(recompute_count, i)) {
       std::tie(y, next[i]) = recompute_block<xLSTMBlockState>(
           [b = blocks->ptr<xLSTMBlockImpl>(i)](const torch::Tensor& in) { return b->forward(in, xLSTMBlockState{}); }, y);
       continue;

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <set>
 #include <sstream>
 
+#include "autograd_graph.h"
 #include "testing.h"
 #include "xlstm/mlstm/layer.h"
 #include "xlstm/ops.h"
@@ -154,28 +154,26 @@ class CudaMlstmGated : public ::testing::Test {
   }
 };
 
-TEST_F(CudaMlstmGated, Fp32MatchesTheFp64Formulation) {
-  torch::manual_seed(2);
+// The fused function in `dt` on the GPU against the modules' formulation in want_dt on want_device,
+// for S in {2, 100, 300}.
+void expect_gpu_matches(torch::Dtype dt, torch::Dtype want_dt, torch::Device want_device, double tol) {
   for (const int64_t S : {2, 100, 300}) {
     SCOPED_TRACE("S " + std::to_string(S));
     const auto in = random_gated(2, S, 2, 64, true);
-    const auto want = run_gated(in, torch::kFloat64, torch::kCPU, false, 64);
-    const auto got = run_gated(in, torch::kFloat32, torch::kCUDA, true, 64);
-    expect_same_result(got, want, 1e-5);
+    expect_same_result(run_gated(in, dt, torch::kCUDA, true, 64), run_gated(in, want_dt, want_device, false, 64), tol);
   }
+}
+
+TEST_F(CudaMlstmGated, Fp32MatchesTheFp64Formulation) {
+  torch::manual_seed(2);
+  expect_gpu_matches(torch::kFloat32, torch::kFloat64, torch::kCPU, 1e-5);
 }
 
 // In bf16 the gates are rounded as the modules' bf16 Linear output is: the comparison is with the
 // modules' formulation on the GPU in bf16 (the same kernels, the gates from one GEMM over cat(q, k, v)).
 TEST_F(CudaMlstmGated, Bf16MatchesTheModulesFormulation) {
   torch::manual_seed(4);
-  for (const int64_t S : {2, 100, 300}) {
-    SCOPED_TRACE("S " + std::to_string(S));
-    const auto in = random_gated(2, S, 2, 64, true);
-    const auto want = run_gated(in, torch::kBFloat16, torch::kCUDA, false, 64);
-    const auto got = run_gated(in, torch::kBFloat16, torch::kCUDA, true, 64);
-    expect_same_result(got, want, 1e-2);
-  }
+  expect_gpu_matches(torch::kBFloat16, torch::kBFloat16, torch::kCUDA, 1e-2);
 }
 
 TEST_F(CudaMlstmGated, TheLayerRunsIt) {
@@ -188,18 +186,7 @@ TEST_F(CudaMlstmGated, TheLayerRunsIt) {
   mLSTMLayer layer(config);
   layer->to(torch::kCUDA);
   const auto x = torch::randn({2, 32, 64}, torch::kCUDA).requires_grad_(true);
-  const auto y = std::get<0>(layer->forward(x));
-  std::vector<torch::autograd::Node*> todo{y.grad_fn().get()};
-  std::set<torch::autograd::Node*> seen;
-  bool found = false;
-  while (!todo.empty() && !found) {
-    auto* node = todo.back();
-    todo.pop_back();
-    if (!node || !seen.insert(node).second) continue;
-    found = node->name().find("GatedChunkwiseFunction") != std::string::npos;
-    for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
-  }
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(testing::graph_has(std::get<0>(layer->forward(x)), "GatedChunkwiseFunction"));
 }
 
 }  // namespace

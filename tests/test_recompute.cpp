@@ -5,10 +5,10 @@
 // config key turns it on.
 #include <ATen/autocast_mode.h>
 
-#include <set>
 #include <string>
 #include <vector>
 
+#include "autograd_graph.h"
 #include "large_testing.h"
 #include "testing.h"
 #include "xlstm/autocast_scope.h"
@@ -52,21 +52,8 @@ PassResult train_pass(xLSTMLMModel& model, bool autocast) {
   return r;
 }
 
-// The nodes of this name in the autograd graph of t.
-int graph_count(const torch::Tensor& t, const std::string& name) {
-  std::vector<torch::autograd::Node*> todo{t.grad_fn().get()};
-  std::set<torch::autograd::Node*> seen;
-  int count = 0;
-  while (!todo.empty()) {
-    auto* node = todo.back();
-    todo.pop_back();
-    if (!node || !seen.insert(node).second) continue;
-    count += node->name() == name;
-    for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
-  }
-  return count;
-}
-bool graph_has(const torch::Tensor& t, const std::string& name) { return graph_count(t, name) > 0; }
+using testing::graph_count;
+using testing::graph_has;
 
 void expect_same(const PassResult& plain, const PassResult& recomputed, double tol) {
   XLSTM_EXPECT_CLOSE(recomputed.logits, plain.logits, tol);

@@ -9,12 +9,18 @@
 
 #include <torch/torch.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <tuple>
 #include <utility>
 
 namespace xlstm {
+
+// Whether a stack with recompute_count `count` recomputes block i: the first `count` blocks, every
+// block for a negative count.
+inline bool recomputes_block(int64_t count, std::size_t i) { return count < 0 || static_cast<int64_t>(i) < count; }
 
 // x must be the only tensor input of fn that needs a gradient; other tensors fn reads (parameters
 // aside) receive none. Without grad mode this is fn(x); with it, the result always has a gradient

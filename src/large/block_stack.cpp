@@ -24,7 +24,7 @@ std::tuple<torch::Tensor, xLSTMLargeState> xLSTMLargeBlockStackImpl::forward(con
   const bool recompute = recompute_blocks && state.empty() && torch::GradMode::is_enabled();
   for (std::size_t b = 0; b < blocks->size(); ++b) {
     auto [y, block_state] =
-        recompute && (recompute_count < 0 || static_cast<int64_t>(b) < recompute_count)
+        recompute && recomputes_block(recompute_count, b)
             ? recompute_block<mLSTMState>(
                         [block = blocks->ptr<mLSTMBlockImpl>(b), options](const torch::Tensor& in) {
                           return block->forward(in, mLSTMState{}, options);
