@@ -1,5 +1,5 @@
-// The parallel products of the chunkwise mLSTM: one 64x64 output tile per block (grid: column tiles *
-// L/64 row blocks * NC chunks * B*NH, 4 warps), each the sum of an inter-chunk product over a head
+// The parallel products of the chunkwise mLSTM: one output tile per block (64x64 on 4 warps or 128x128
+// on 8, see below; grid: column tiles * row blocks per chunk * NC chunks * B*NH), each the sum of an inter-chunk product over a head
 // dimension (phase 1, then a per-row / per-column epilogue) and a block-causal intra-chunk product over
 // the chunk's positions (phase 2):
 //
@@ -17,32 +17,42 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "mlstm/launch.h"
 #include "mlstm/tile.cuh"
 
 namespace xlstm::kernels {
 
-// 4 stage tiles (the first one also stages the output) and the row/column arrays.
-template <class T>
+// The tile of a launch: Tile128 (128 rows x 128 columns on 8 warps) for bf16 where the chunk length and
+// the head dimension of the output columns are multiples of 128, which halves the reloads of the
+// operands from L2 that bound the 64x64 tiles (kernels/NOTES.md); Tile64 otherwise and for fp32.
+// Both run a 2-stage pipeline: with 2 blocks of 8 warps per SM (128 registers), the same warps per SM
+// as 4 blocks of Tile64.
+template <class T, class Tl>
 constexpr size_t chunk_gemm_smem_bytes() {
-  return 4 * TileLayout<T>::elems * sizeof(T) + 4 * 64 * sizeof(float);
+  return 2 * (Tl::ms + Tl::ns) * TileLayout<T>::elems * sizeof(T) + (5 * Tl::rows + Tl::cols) * sizeof(float) +
+         (Tl::rows + 2) * sizeof(double);
 }
 
-template <class T>
-__global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p, GemmKind kind) {
-  constexpr int E = TileLayout<T>::elems;
+template <class T, class Tl>
+__global__ void __launch_bounds__(Tl::threads, 512 / Tl::threads) chunk_gemm_kernel(ChunkwiseParams p, GemmKind kind) {
+  constexpr int E = TileLayout<T>::elems, BM = Tl::rows, BN = Tl::cols;
+  static_assert(Tl::ms * Tl::ns <= 2 * (Tl::ms + Tl::ns), "the output staging fits the stage buffers");
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
   T* staging = stage;  // free once the last product is done (gemm_tiles ends with a barrier)
-  float* rs0 = reinterpret_cast<float*>(stage + 4 * E);
-  float* rs1 = rs0 + 64;
-  float* rs2 = rs1 + 64;
-  float* colv = rs2 + 64;
+  float* rs0 = reinterpret_cast<float*>(stage + 2 * (Tl::ms + Tl::ns) * E);
+  float* rs1 = rs0 + BM;
+  float* rs2 = rs1 + BM;
+  float* colv = rs2 + BM;
+  double* raw_g = reinterpret_cast<double*>(colv + BN);  // BM rows, then m_{k-1} or m_k, then g_k
+  float* raw_f = reinterpret_cast<float*>(raw_g + BM + 2);
+  float* raw_a = raw_f + BM;
 
   const int tid = threadIdx.x;
   const bool value_cols = kind == GemmKind::h || kind == GemmKind::dv;
-  const int tn_count = (value_cols ? p.DHV : p.DQK) / kTile, LT = p.L / kTile, NC = p.NC;
+  const int tn_count = (value_cols ? p.DHV : p.DQK) / BN, LT = p.L / BM, NC = p.NC;
   int x = blockIdx.x;
   const int tn = x % tn_count;
   x /= tn_count;
@@ -50,13 +60,13 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   x /= LT;
   const int kc = x % NC;
   const int bh = x / NC;
-  const int64_t c0 = static_cast<int64_t>(kc) * p.L, r0 = c0 + rb * kTile;
+  const int64_t c0 = static_cast<int64_t>(kc) * p.L, r0 = c0 + rb * BM;
   if (r0 >= p.S) return;
-  const int rows = static_cast<int>(p.S - r0 < kTile ? p.S - r0 : kTile);
+  const int rows = static_cast<int>(p.S - r0 < BM ? p.S - r0 : BM);
   const int chunk_rows = static_cast<int>(p.S - c0 < p.L ? p.S - c0 : p.L);
   const int kmax = (chunk_rows + kTile - 1) / kTile;  // 64-row blocks of this chunk holding positions
   const int64_t Sp = static_cast<int64_t>(NC) * p.L, seq = static_cast<int64_t>(bh) * p.S;
-  const int64_t col0 = static_cast<int64_t>(tn) * kTile;
+  const int64_t col0 = static_cast<int64_t>(tn) * BN;
 
   const T* Q = head_ptr<T>(p.q.ptr, p.q.sb, p.q.sh, bh, p.NH);
   const T* K = head_ptr<T>(p.k.ptr, p.k.sb, p.k.sh, bh, p.NH);
@@ -68,72 +78,77 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
   const T* Pb = static_cast<const T*>(p.pbuf) + chunk_index * p.L * p.L;
   const T* DSb = kind == GemmKind::h ? nullptr : static_cast<const T*>(p.dsbuf) + chunk_index * p.L * p.L;
 
-  // The epilogue's row and column scalars: their inputs are read into registers now and the scalars
-  // written to shared memory after phase 1, so that the loads' latency overlaps the products.
+  // The epilogue's row and column inputs (thread tid: row tid, column tid) are copied to shared memory
+  // by cp.async with phase 1's first tiles, so that no warp waits for them before its first tile copies
+  // and no registers hold them across the products; the scalars are computed from them after phase 1.
+  static_assert(Tl::threads >= BM && Tl::threads >= BN, "one thread per row and column");
   const int64_t t_row = r0 + tid;
   const bool row_valid = tid < rows;
-  double m_prev = 0.0, m_next = 0.0, row_g = 0.0;
-  float row_f = 1.f, row_a = 0.f, col_n = 0.f;
-  if (tid < 64) {
+  {
     const double* cm = p.chunk_m + bh * static_cast<int64_t>(NC + 1) + kc;
-    if (forward_state) {
-      m_prev = cm[0];
-      row_g = p.gate_cm[bh * Sp + t_row];
-      if (row_valid) row_f = p.n_out[seq + t_row];
-      if (kind == GemmKind::dq) row_a = p.a_buf[bh * Sp + t_row];
-    } else {
-      m_next = cm[1];
-      if (row_valid) row_g = p.chunk_g[chunk_index] + p.gate_ib[bh * Sp + t_row];
-    }
-    if (kind == GemmKind::dq || kind == GemmKind::dk || kind == GemmKind::xdot) col_n = nst[col0 + tid];
-  }
-  const auto write_scalars = [&] {
-    if (tid < 64) {
+    if (tid < BM) {
       if (forward_state) {
-        rs0[tid] = expf(static_cast<float>(m_prev - fmax(m_prev, row_g))) * p.scale;  // u s
-        rs1[tid] = row_valid ? fabsf(row_f) + p.eps : 1.f;                             // den
-        rs2[tid] = row_a;
+        cp_async_small<8>(raw_g + tid, p.gate_cm + bh * Sp + t_row, true);
+        cp_async_small<4>(raw_f + tid, p.n_out + seq + t_row, row_valid);
+        if (kind == GemmKind::dq) cp_async_small<4>(raw_a + tid, p.a_buf + bh * Sp + t_row, true);
       } else {
-        rs0[tid] = row_valid ? expf(static_cast<float>(row_g - m_next)) : 0.f;  // w
+        cp_async_small<8>(raw_g + tid, p.gate_ib + bh * Sp + t_row, row_valid);
       }
-      colv[tid] = col_n;
+    }
+    if (tid == 0) {
+      cp_async_small<8>(raw_g + BM, forward_state ? cm : cm + 1, true);  // m_{k-1} or m_k
+      if (!forward_state) cp_async_small<8>(raw_g + BM + 1, p.chunk_g + chunk_index, true);
+    }
+    if (tid < BN && (kind == GemmKind::dq || kind == GemmKind::dk)) cp_async_small<4>(colv + tid, nst + col0 + tid, true);
+  }
+  // After phase 1 (gemm_tiles waits for every copy and ends with a barrier).
+  const auto write_scalars = [&] {
+    if (tid < BM) {
+      const double m = raw_g[BM];
+      if (forward_state) {
+        rs0[tid] = expf(static_cast<float>(m - fmax(m, raw_g[tid]))) * p.scale;  // u s
+        rs1[tid] = row_valid ? fabsf(raw_f[tid]) + p.eps : 1.f;                // den
+        rs2[tid] = raw_a[tid];
+      } else {
+        rs0[tid] = row_valid ? expf(static_cast<float>(raw_g[BM + 1] + raw_g[tid] - m)) : 0.f;  // w
+      }
     }
     __syncthreads();
   };
 
-  Acc acc;
-  zero_acc(acc);
+  typename Tl::Acc acc;
+  zero_acc<Tl>(acc);
   // Phase 1: the inter-chunk product with the state (or its gradient): rows of q (h), dh (dq, xdot),
   // v (dk) or k (dv) times the state read as (dq, dv) ("row" B: h, dv) or transposed ("col" B: dq, xdot, dk).
   const SeqTensor& in1 = kind == GemmKind::h ? p.q : kind == GemmKind::dk ? p.v : kind == GemmKind::dv ? p.k : p.dh;
   const T* A1 = head_ptr<T>(in1.ptr, in1.sb, in1.sh, bh, p.NH) + r0 * in1.ss;
   if (kind == GemmKind::h || kind == GemmKind::dv)
-    gemm_tiles<T, false, true>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
-                               TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
+    gemm_tiles<T, false, true, Tl>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
+                                   TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
   else
-    gemm_tiles<T, false, false>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
-                                TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, kTile, 0}, 0, p.DHV / kTile, stage);
+    gemm_tiles<T, false, false, Tl>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
+                                    TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, BN, 0}, 0, p.DHV / kTile, stage);
   // Rows' dot products with q (xdot, dq) or k (dk), summed in fp64 per position.
-  auto add_row_dots = [&](double* sum, double sign, double* sum2) {
+  auto add_row_dots = [&](double* sum, double* sum2) {
     const T* in = kind == GemmKind::dk ? K + r0 * p.k.ss + col0 : Q + r0 * p.q.ss + col0;
     const int64_t ld = kind == GemmKind::dk ? p.k.ss : p.q.ss;
-    float part[2][2];
-    acc_row_sums(acc, part, [&](int r, int c, float v) { return r < rows ? v * to_float(in[r * ld + c]) : 0.f; });
+    float part[Tl::MT][2];
+    acc_row_sums<Tl>(acc, part, [&](int r, int c, float v) { return r < rows ? v * to_float(in[r * ld + c]) : 0.f; });
     if (tid % 4 == 0)
-      for (int mt = 0; mt < 2; ++mt)
+      for (int mt = 0; mt < Tl::MT; ++mt)
         for (int h = 0; h < 2; ++h) {
-          const int r = acc_row(mt, h);
+          const int r = acc_row<Tl>(mt, h);
           if (r >= rows) continue;
-          atomicAdd(sum + bh * Sp + r0 + r, sign * part[mt][h]);
+          atomicAdd(sum + bh * Sp + r0 + r, static_cast<double>(part[mt][h]));
           if (sum2) atomicAdd(sum2 + bh * Sp + r0 + r, static_cast<double>(part[mt][h]));
         }
   };
   if (kind == GemmKind::xdot) {
-    add_row_dots(p.xdot, 1.0, nullptr);
+    add_row_dots(p.xdot, nullptr);
     return;
   }
   write_scalars();
-  acc_foreach(acc, [&](int r, int c, float& v) {
+  acc_foreach<Tl>(acc, [&](int r, int c, float& v) {
     switch (kind) {
       case GemmKind::h: v *= rs0[r]; break;
       case GemmKind::dq: v = rs0[r] * (v / rs1[r] + rs2[r] * colv[c]); break;
@@ -142,37 +157,50 @@ __global__ void __launch_bounds__(kThreads) chunk_gemm_kernel(ChunkwiseParams p,
       case GemmKind::xdot: break;
     }
   });
-  if (kind == GemmKind::dq) add_row_dots(p.rowdot, 1.0, nullptr);  // q . dq (inter)
-  if (kind == GemmKind::dk) add_row_dots(p.kst, 1.0, p.kdk);        // k . dk (state)
-  // Phase 2: the intra-chunk product over the causal blocks: P or dS rows (h, dq; key blocks up to the
-  // row block) or P'^T, dS^T rows (dv, dk; query blocks from the row block on) times v, k, dh or q rows.
-  if (kind != GemmKind::xdot) {
-    const SeqTensor& in2 = kind == GemmKind::h ? p.v : kind == GemmKind::dq ? p.k : kind == GemmKind::dk ? p.q : p.dh;
-    const T* S2 = kind == GemmKind::h || kind == GemmKind::dv ? Pb : DSb;
-    const TileSrc<T> b2{head_ptr<T>(in2.ptr, in2.sb, in2.sh, bh, p.NH) + c0 * in2.ss + col0, in2.ss, kTile * in2.ss,
-                        static_cast<int>(p.S - c0), kTile};
-    if (kind == GemmKind::h || kind == GemmKind::dq)
-      gemm_tiles<T, false, true>(acc, TileSrc<T>{S2 + rb * kTile * p.L, p.L, kTile, kTile, 0}, b2, 0, rb + 1, stage);
-    else
-      gemm_tiles<T, true, true>(acc, TileSrc<T>{S2 + rb * kTile, p.L, kTile * p.L, p.L, kTile}, b2, rb, kmax, stage);
-  }
+  if (kind == GemmKind::dq) add_row_dots(p.rowdot, nullptr);  // q . dq (inter)
+  if (kind == GemmKind::dk) add_row_dots(p.kst, p.kdk);        // k . dk (state)
+  // Phase 2: the intra-chunk product over the causal 64-key slices: P or dS rows (h, dq; key slices up
+  // to the row block's last, clipped to the chunk's positions) or P'^T, dS^T rows (dv, dk; query slices
+  // from the row block's first on) times v, k, dh or q rows.
+  const SeqTensor& in2 = kind == GemmKind::h ? p.v : kind == GemmKind::dq ? p.k : kind == GemmKind::dk ? p.q : p.dh;
+  const T* S2 = kind == GemmKind::h || kind == GemmKind::dv ? Pb : DSb;
+  const TileSrc<T> b2{head_ptr<T>(in2.ptr, in2.sb, in2.sh, bh, p.NH) + c0 * in2.ss + col0, in2.ss, kTile * in2.ss,
+                      static_cast<int>(p.S - c0), kTile};
+  // A warp's rows lie in one 64-position block (wblock); the score blocks on the other side of the
+  // diagonal from it are zero and never written, so the warp skips those slices.
+  constexpr int slices = BM / kTile;  // 64-key slices per row block
+  const int wblock = rb * slices + Tl::warp_row() / kTile;
+  if (kind == GemmKind::h || kind == GemmKind::dq)
+    gemm_tiles<T, false, true, Tl>(acc, TileSrc<T>{S2 + rb * BM * p.L, p.L, kTile, BM, 0}, b2, 0,
+                                   min((rb + 1) * slices, kmax), stage, [&](int kt) { return kt <= wblock; });
+  else
+    gemm_tiles<T, true, true, Tl>(acc, TileSrc<T>{S2 + rb * BM, p.L, kTile * p.L, p.L, kTile}, b2, rb * slices, kmax,
+                                  stage, [&](int kt) { return kt >= wblock; });
 
   const SeqTensor& out = kind == GemmKind::h ? p.h : kind == GemmKind::dq ? p.dq : kind == GemmKind::dk ? p.dk : p.dv;
   T* O = head_ptr<T>(out.ptr, out.sb, out.sh, bh, p.NH) + r0 * out.ss + col0;
   if (kind == GemmKind::h) {
-    store_tile(acc, O, out.ss, rows, staging, [&](int r, int, float v) { return v / rs1[r]; });
+    store_tile<Tl>(acc, O, out.ss, rows, staging, [&](int r, int, float v) { return v / rs1[r]; });
     return;
   }
-  store_tile(acc, O, out.ss, rows, staging, [](int, int, float v) { return v; });
+  store_tile<Tl>(acc, O, out.ss, rows, staging, [](int, int, float v) { return v; });
+}
+
+template <class T, class Tl>
+void launch_chunk_gemm_tiled(const ChunkwiseParams& p, GemmKind kind, int cols, cudaStream_t stream) {
+  constexpr size_t smem = chunk_gemm_smem_bytes<T, Tl>();
+  cudaFuncSetAttribute(chunk_gemm_kernel<T, Tl>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const int blocks = (cols / Tl::cols) * (p.L / Tl::rows) * p.NC * p.B * p.NH;
+  chunk_gemm_kernel<T, Tl><<<blocks, Tl::threads, smem, stream>>>(p, kind);
 }
 
 template <class T>
 void launch_chunk_gemm(const ChunkwiseParams& p, GemmKind kind, cudaStream_t stream) {
-  constexpr size_t smem = chunk_gemm_smem_bytes<T>();
-  cudaFuncSetAttribute(chunk_gemm_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   const int cols = kind == GemmKind::h || kind == GemmKind::dv ? p.DHV : p.DQK;  // xdot: the dq tiles
-  const int blocks = (cols / kTile) * (p.L / kTile) * p.NC * p.B * p.NH;
-  chunk_gemm_kernel<T><<<blocks, kThreads, smem, stream>>>(p, kind);
+  if constexpr (!std::is_same<T, float>::value) {
+    if (p.L % Tile128::rows == 0 && cols % Tile128::cols == 0) return launch_chunk_gemm_tiled<T, Tile128>(p, kind, cols, stream);
+  }
+  launch_chunk_gemm_tiled<T, Tile64>(p, kind, cols, stream);
 }
 
 }  // namespace xlstm::kernels

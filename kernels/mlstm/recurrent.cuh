@@ -24,11 +24,20 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "mlstm/launch.h"
 #include "mlstm/tile.cuh"
 
 namespace xlstm::kernels {
+
+// The state tile's warps for 16-bit inputs: 4 warps of 16 rows x 64 columns (not Tile64's 2x2 of
+// 32x32), so that each row weight of the K^T (Q^T) operand is applied in registers by one warp instead
+// of two: the scaling, not the tensor work, sets the length of a step. (fp32 keeps Tile64: its FMA
+// product would spill with 64-column warps. 8 warps on a 64x128 state tile, which halves the K (Q)
+// reloads, ran 1.3x slower: 192 registers wanted, spills at 128.)
+template <class T>
+using StateTile = std::conditional_t<std::is_same<T, float>::value, Tile64, Tiling<4, 1, 1, 8>>;
 
 // 4 stage tiles, the staging tile, the row arrays, and in the backward 2 more tiles (C_{k-1}).
 template <class T>
@@ -40,6 +49,7 @@ constexpr size_t recurrent_smem_bytes(bool backward) {
 template <class T>
 __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams p, bool backward) {
   using Lt = TileLayout<T>;
+  using Tl = StateTile<T>;
   constexpr int E = Lt::elems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);  // X0 Y0 X1 Y1
@@ -78,10 +88,10 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
 
   // Initial state (fp32 tiles of (B, NH, DQK, DHV) tensors).
   const int64_t cbase = bh * state_size + static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
-  Acc acc;
-  zero_acc(acc);
+  typename Tl::Acc acc;
+  zero_acc<Tl>(acc);
   const float* init = backward ? p.dc_last : p.c0;
-  if (init) acc_foreach(acc, [&](int r, int c, float& v) { v = init[cbase + static_cast<int64_t>(r) * p.DHV + c]; });
+  if (init) acc_foreach<Tl>(acc, [&](int r, int c, float& v) { v = init[cbase + static_cast<int64_t>(r) * p.DHV + c]; });
   const float* ninit = backward ? p.dn_last : p.n0;
   const int64_t nbase = static_cast<int64_t>(bh) * p.DQK + tq * kTile;
   if (tid < 64) nvec[tid] = ninit ? ninit[nbase + tid] : 0.f;
@@ -153,8 +163,8 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
         nscale[r] = ns;
       }
       if (step + LT < total) load_rows(chunk_of(step + LT));  // the next chunk's, used LT sub-steps from now
-      store_tile(acc, states + kc * state_size, p.DHV, kTile, staging, [](int, int, float v) { return v; });
-      acc_foreach(acc, [&](int, int, float& v) { v *= decay; });
+      store_tile<Tl>(acc, states + kc * state_size, p.DHV, kTile, staging, [](int, int, float v) { return v; });
+      acc_foreach<Tl>(acc, [&](int, int, float& v) { v *= decay; });
       if (lead_n && tid < 64) {
         nstates[static_cast<int64_t>(kc) * p.DQK + tid] = nvec[tid];
         dn_k = nvec[tid];
@@ -189,14 +199,14 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
       for (int r = 0; r < 32; ++r) sum += nsc[r] * to_float(Xs[(32 * half + r) * Lt::ld + c]);
       npart[half * 64 + c] = sum;
     }
-    BlockMma<T, true, true>::run(acc, Xs, Xs + E, sc);
+    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + E, sc);
     __syncthreads();
     if (lead_n && tid < 64) nvec[tid] += npart[tid] + npart[64 + tid];
   }
 
   float* final_c = backward ? p.dc0 : p.c_last;
   float* final_n = backward ? p.dn0 : p.n_last;
-  if (final_c) acc_foreach(acc, [&](int r, int c, float& v) { final_c[cbase + static_cast<int64_t>(r) * p.DHV + c] = v; });
+  if (final_c) acc_foreach<Tl>(acc, [&](int r, int c, float& v) { final_c[cbase + static_cast<int64_t>(r) * p.DHV + c] = v; });
   if (final_n && lead_n && tid < 64) final_n[nbase + tid] = nvec[tid];
   if (!backward && lead_m && tid == 0) {
     chunk_m[NC] = m_run;
@@ -205,7 +215,7 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
   // <dC0, C0> + <dn0, n0> (a part of dm0)
   if (backward && p.c0) {
     double d = 0.0;
-    acc_foreach(acc, [&](int r, int c, float& v) {
+    acc_foreach<Tl>(acc, [&](int r, int c, float& v) {
       d += static_cast<double>(v) * p.c0[cbase + static_cast<int64_t>(r) * p.DHV + c];
     });
     if (lead_n && tid < 64) d += static_cast<double>(nvec[tid]) * p.n0[nbase + tid];

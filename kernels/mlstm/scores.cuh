@@ -30,9 +30,13 @@ namespace xlstm::kernels {
 
 // Shared memory: 4 stage tiles (the first one also stages the outputs between products), the row
 // arrays, and in the backward 2 fp32 tiles per key block.
+// Row stride of the fp32 stash tiles: 8 floats of padding make the accumulator-layout accesses (8 rows
+// x 4 column pairs per warp) conflict-free (2 wavefronts per 64-bit warp access instead of 8).
+constexpr int kStashLd = kTile + 8;
+
 template <class T>
 size_t scores_smem_bytes(int L, bool backward) {
-  const size_t stash = backward ? 2 * static_cast<size_t>(L / kTile) * kTile * kTile * sizeof(float) : 0;
+  const size_t stash = backward ? 2 * static_cast<size_t>(L / kTile) * kTile * kStashLd * sizeof(float) : 0;
   return 4 * TileLayout<T>::elems * sizeof(T) + 5 * 64 * sizeof(float) + 5 * 64 * sizeof(double) + stash;
 }
 
@@ -67,7 +71,7 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
   float* arow = den + 64;
   float* rsum = arow + 64;  // [2][64]
   float* dots = rsum + 128;
-  float* stash = dots + 64;  // backward: [key block][q.k, dh.v][64 * 64]
+  float* stash = dots + 64;  // backward: [key block][q.k, dh.v][64 * kStashLd]
 
   const int tid = threadIdx.x;
   const int LT = p.L / kTile, NC = p.NC;
@@ -119,11 +123,11 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
       zero_acc(dp);
       gemm_tiles<T, false, false>(dp, TileSrc<T>{DH + i0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
                                   TileSrc<T>{V + j0 * p.v.ss, p.v.ss, kTile, krows, 0}, 0, p.DHV / kTile, stage);
-      float* sq = stash + 2 * kb * kTile * kTile;
-      float* sd = sq + kTile * kTile;
-      acc_foreach(s, [&](int r, int c, float& v) { sq[r * kTile + c] = v; });
-      acc_foreach(dp, [&](int r, int c, float& v) { sd[r * kTile + c] = v; });
-      acc_row_sums(s, part, [&](int r, int c, float v) { return v * weight(kb, r, c) * sd[r * kTile + c]; });
+      float* sq = stash + 2 * kb * kTile * kStashLd;
+      float* sd = sq + kTile * kStashLd;
+      acc_foreach(s, [&](int r, int c, float& v) { sq[r * kStashLd + c] = v; });
+      acc_foreach(dp, [&](int r, int c, float& v) { sd[r * kStashLd + c] = v; });
+      acc_row_sums(s, part, [&](int r, int c, float v) { return v * weight(kb, r, c) * sd[r * kStashLd + c]; });
       store_tile(s, pout + kb * kTile, p.L, kTile, staging,
                  [&](int r, int c, float v) { return v * weight(kb, r, c) / den[r]; });
     }
@@ -170,10 +174,10 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
     load_colib(kb);
     if (tid < 64) colG[tid] = colGd[tid] = 0.0;
     __syncthreads();
-    const float* sq = stash + 2 * kb * kTile * kTile;
-    const float* sd = sq + kTile * kTile;
+    const float* sq = stash + 2 * kb * kTile * kStashLd;
+    const float* sd = sq + kTile * kStashLd;
     Acc ds;
-    acc_foreach(ds, [&](int r, int c, float& v) { v = weight(kb, r, c) * (sd[r * kTile + c] / den[r] + arow[r]); });
+    acc_foreach(ds, [&](int r, int c, float& v) { v = weight(kb, r, c) * (sd[r * kStashLd + c] / den[r] + arow[r]); });
     // fp64 sums of G = dS (q.k): rows (off the diagonal), columns (off and on the diagonal)
     const bool diag = kb == qb;
     double colpart[4][2] = {}, colpart_d[4][2] = {};
@@ -188,7 +192,7 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
 #pragma unroll
           for (int e = 0; e < 2; ++e) {
             const int c = 32 * (warp % 2) + 8 * nt + 2 * (lane % 4) + e;
-            const double G = static_cast<double>(ds[mt][nt][2 * h + e]) * sq[r * kTile + c];
+            const double G = static_cast<double>(ds[mt][nt][2 * h + e]) * sq[r * kStashLd + c];
             const double off = diag && c == r ? 0.0 : G;
             rp += off;
             colpart[nt][e] += off;

@@ -1,15 +1,19 @@
 // Device building blocks shared by the mLSTM kernels: 64x64 shared-memory tiles filled with cp.async,
-// a 64x64x64 block product on 4 warps (tensor-core mma.sync m16n8k16 for fp16/bf16 with fp32
-// accumulation; plain fp32 FMA for fp32 inputs, so fp32 results stay fp32-exact), and the accumulator
-// layout helpers the kernels' epilogues use.
+// block products on 4 or 8 warps (tensor-core mma.sync m16n8k16 for fp16/bf16 with fp32 accumulation;
+// plain fp32 FMA for fp32 inputs, so fp32 results stay fp32-exact), and the accumulator layout helpers
+// the kernels' epilogues use.
 //
+// Output tiles (Tiling): WM x WN warps, each owning MT x NT mma tiles of 16 rows x 8 columns. Tile64
+// (64x64 on 4 warps of 32x32) serves every kernel; Tile128 (128x128 on 8 warps of 32x64) the parallel
+// products of bf16 inputs, where it halves the operand reloads from L2 (chunk_gemm.cuh).
 // Accumulator layout (the mma.sync m16n8 C layout, also used by the fp32 path): warp w owns rows
-// 32*(w/2) .. +32 and columns 32*(w%2) .. +32 of the 64x64 tile; acc[mt][nt][j] is row
-// 32*(w/2) + 16*mt + lane/4 + 8*(j/2), column 32*(w%2) + 8*nt + 2*(lane%4) + j%2.
+// 16*MT*(w/WN) .. and columns 8*NT*(w%WN) ..; acc[mt][nt][j] is row 16*MT*(w/WN) + 16*mt + lane/4 +
+// 8*(j/2), column 8*NT*(w%WN) + 8*nt + 2*(lane%4) + j%2.
 //
-// Operand layouts: a tile is always stored as it lies in memory (rows x 64 columns). A "normal" A
-// operand is stored (m, k); a transposed one (k, m). A "row" B operand is stored (k, n), a "col" one
-// (n, k) (the transpose of a row-major matrix, as K is for Q K^T).
+// Operand layouts: a tile is always stored as it lies in memory (rows x 64 columns), an operand wider
+// than 64 in m or n as 64x64 sub-tiles one after the other. A "normal" A operand is stored (m, k); a
+// transposed one (k, m). A "row" B operand is stored (k, n), a "col" one (n, k) (the transpose of a
+// row-major matrix, as K is for Q K^T).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -22,7 +26,7 @@
 namespace xlstm::kernels {
 
 constexpr int kTile = 64;
-constexpr int kThreads = 128;
+constexpr int kThreads = 128;  // Tile64's block
 
 // Row stride of a shared tile in elements: 64 plus 16 bytes of padding (conflict-free ldmatrix).
 template <class T>
@@ -32,65 +36,96 @@ struct TileLayout {
   static constexpr int vec = 16 / static_cast<int>(sizeof(T));  // elements per 16-byte access
 };
 
-using Acc = float[2][4][4];
+template <int WM_, int WN_, int MT_, int NT_>
+struct Tiling {
+  static constexpr int WM = WM_, WN = WN_, MT = MT_, NT = NT_;
+  static constexpr int threads = 32 * WM * WN;
+  static constexpr int rows = 16 * MT * WM, cols = 8 * NT * WN;
+  static constexpr int ms = rows / kTile, ns = cols / kTile;  // 64x64 sub-tiles of A (along m) and B (along n)
+  static_assert(64 % (16 * MT) == 0 && 64 % (8 * NT) == 0, "a warp's tile lies inside one 64x64 sub-tile");
+  static_assert(NT % 2 == 0 && rows % kTile == 0 && cols % kTile == 0, "whole x4 B loads and sub-tiles");
+  using Acc = float[MT][NT][4];
+  __device__ __forceinline__ static int warp_row() { return 16 * MT * (static_cast<int>(threadIdx.x) / 32 / WN); }
+  __device__ __forceinline__ static int warp_col() { return 8 * NT * (static_cast<int>(threadIdx.x) / 32 % WN); }
+};
+using Tile64 = Tiling<2, 2, 2, 4>;
+using Tile128 = Tiling<4, 2, 2, 8>;
+using Acc = Tile64::Acc;
 
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   const int bytes = valid ? 16 : 0;  // 0: fill with zeros, read nothing
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }
+// A 4- or 8-byte copy (through L1); valid false fills zeros.
+template <int Bytes>
+__device__ __forceinline__ void cp_async_small(void* smem, const void* gmem, bool valid) {
+  static_assert(Bytes == 4 || Bytes == 8, "cp.async.ca copies 4, 8 or 16 bytes");
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], %2, %3;\n" ::"r"(s), "l"(gmem), "n"(Bytes), "r"(valid ? Bytes : 0));
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
 // Starts copying the 64x64 tile at g (row stride ld elements) into s; rows >= valid_rows become zeros.
-template <class T>
+// A thread copies the same 16 bytes of every Threads / (64 / vec)-th row: one 64-bit address computed
+// per tile, then advanced (the index arithmetic per copy was a third of the recurrent kernel's
+// instructions).
+template <class T, int Threads = kThreads>
 __device__ __forceinline__ void load_tile_async(T* s, const T* g, int64_t ld, int valid_rows) {
   using Lt = TileLayout<T>;
-  constexpr int per_row = kTile / Lt::vec;
-  for (int idx = threadIdx.x; idx < kTile * per_row; idx += kThreads) {
-    const int r = idx / per_row, c = (idx % per_row) * Lt::vec;
-    const bool valid = r < valid_rows;
-    cp_async16(s + r * Lt::ld + c, valid ? g + r * ld + c : g, valid);
+  constexpr int per_row = kTile / Lt::vec, row_step = Threads / per_row;
+  static_assert(Threads % per_row == 0 && kTile % row_step == 0, "whole rows per pass");
+  const int r0 = static_cast<int>(threadIdx.x) / per_row, c = (static_cast<int>(threadIdx.x) % per_row) * Lt::vec;
+  const T* src = g + r0 * ld + c;
+  T* dst = s + r0 * Lt::ld + c;
+  const int64_t src_step = row_step * ld;
+#pragma unroll
+  for (int i = 0; i < kTile / row_step; ++i) {
+    const bool valid = r0 + i * row_step < valid_rows;
+    cp_async16(dst + i * row_step * Lt::ld, valid ? src : g, valid);
+    src += src_step;
   }
 }
 
-__device__ __forceinline__ void zero_acc(Acc& acc) {
+template <class Tl = Tile64>
+__device__ __forceinline__ void zero_acc(typename Tl::Acc& acc) {
 #pragma unroll
-  for (int mt = 0; mt < 2; ++mt)
+  for (int mt = 0; mt < Tl::MT; ++mt)
 #pragma unroll
-    for (int nt = 0; nt < 4; ++nt)
+    for (int nt = 0; nt < Tl::NT; ++nt)
 #pragma unroll
       for (int j = 0; j < 4; ++j) acc[mt][nt][j] = 0.f;
 }
 
 // Calls f(row, col, value&) for every accumulator element of this thread.
-template <class F>
-__device__ __forceinline__ void acc_foreach(Acc& acc, F&& f) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int r0 = 32 * (warp / 2) + lane / 4, c0 = 32 * (warp % 2) + 2 * (lane % 4);
+template <class Tl = Tile64, class F>
+__device__ __forceinline__ void acc_foreach(typename Tl::Acc& acc, F&& f) {
+  const int lane = threadIdx.x % 32;
+  const int r0 = Tl::warp_row() + lane / 4, c0 = Tl::warp_col() + 2 * (lane % 4);
 #pragma unroll
-  for (int mt = 0; mt < 2; ++mt)
+  for (int mt = 0; mt < Tl::MT; ++mt)
 #pragma unroll
-    for (int nt = 0; nt < 4; ++nt)
+    for (int nt = 0; nt < Tl::NT; ++nt)
 #pragma unroll
       for (int j = 0; j < 4; ++j) f(r0 + 16 * mt + 8 * (j / 2), c0 + 8 * nt + (j % 2), acc[mt][nt][j]);
 }
 
-// Sums f(row, col, value) over each of this thread's 4 rows and over the 3 other lanes of its quad:
-// part[mt][h] is the share of this warp's 32 columns in row 32*(warp/2) + 16*mt + lane/4 + 8*h.
-template <class F>
-__device__ __forceinline__ void acc_row_sums(Acc& acc, float (&part)[2][2], F&& f) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int r0 = 32 * (warp / 2) + lane / 4, c0 = 32 * (warp % 2) + 2 * (lane % 4);
+// Sums f(row, col, value) over each of this thread's rows and over the 3 other lanes of its quad:
+// part[mt][h] is the share of this warp's columns in row acc_row<Tl>(mt, h).
+template <class Tl = Tile64, class F>
+__device__ __forceinline__ void acc_row_sums(typename Tl::Acc& acc, float (&part)[Tl::MT][2], F&& f) {
+  const int lane = threadIdx.x % 32;
+  const int r0 = Tl::warp_row() + lane / 4, c0 = Tl::warp_col() + 2 * (lane % 4);
 #pragma unroll
-  for (int mt = 0; mt < 2; ++mt)
+  for (int mt = 0; mt < Tl::MT; ++mt)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = r0 + 16 * mt + 8 * h;
       float s = 0.f;
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt)
+      for (int nt = 0; nt < Tl::NT; ++nt)
         s += f(r, c0 + 8 * nt, acc[mt][nt][2 * h]) + f(r, c0 + 8 * nt + 1, acc[mt][nt][2 * h + 1]);
       s += __shfl_xor_sync(0xffffffffu, s, 1);
       s += __shfl_xor_sync(0xffffffffu, s, 2);
@@ -99,8 +134,9 @@ __device__ __forceinline__ void acc_row_sums(Acc& acc, float (&part)[2][2], F&& 
 }
 
 // Row index of part[mt][h] from acc_row_sums for this thread.
+template <class Tl = Tile64>
 __device__ __forceinline__ int acc_row(int mt, int h) {
-  return 32 * (threadIdx.x / 32 / 2) + (threadIdx.x % 32) / 4 + 16 * mt + 8 * h;
+  return Tl::warp_row() + (static_cast<int>(threadIdx.x) % 32) / 4 + 16 * mt + 8 * h;
 }
 
 // Multiplies the two 16-bit values packed in x (low half first) by s0 and s1, rounding to T once.
@@ -119,32 +155,43 @@ __device__ __forceinline__ uint32_t scale_pair<__half>(uint32_t x, float s0, flo
   return *reinterpret_cast<const uint32_t*>(&r);
 }
 
-// acc += A (64 x 64) * B (64 x 64) from shared tiles laid out as described at the top. With kscale
-// (64 floats in shared memory) the product is A diag(kscale) B: each A element is multiplied by the
-// weight of its reduction index and rounded to T in registers, as if the tile had been scaled in place.
-template <class T, bool ATrans, bool BRow>
+// The shared sub-tile (of Tl::ms for A, Tl::ns for B, each TileLayout::elems apart) and the offset in it
+// where this warp's rows (A) or columns (B) start.
+template <class T>
+__device__ __forceinline__ const T* warp_subtile(const T* s, int first) {
+  return s + (first / kTile) * TileLayout<T>::elems;
+}
+
+// acc += A (Tl::rows x 64) * B (64 x Tl::cols) from shared tiles laid out as described at the top. With
+// kscale (64 floats in shared memory) the product is A diag(kscale) B: each A element is multiplied by
+// the weight of its reduction index and rounded to T in registers, as if the tile had been scaled in place.
+template <class T, bool ATrans, bool BRow, class Tl = Tile64>
 struct BlockMma {
-  __device__ __forceinline__ static void run(Acc& acc, const T* sA, const T* sB, const float* kscale = nullptr) {
+  __device__ __forceinline__ static void run(typename Tl::Acc& acc, const T* sA, const T* sB,
+                                             const float* kscale = nullptr) {
     constexpr int ld = TileLayout<T>::ld;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int wm = 32 * (warp / 2), wn = 32 * (warp % 2);
+    const int lane = threadIdx.x % 32;
+    const int wm = Tl::warp_row(), wn = Tl::warp_col();
+    const T* A = Tl::ms == 1 ? sA : warp_subtile(sA, wm);
+    const T* B = Tl::ns == 1 ? sB : warp_subtile(sB, wn);
+    const int am = Tl::ms == 1 ? wm : wm % kTile, bn = Tl::ns == 1 ? wn : wn % kTile;
     const int sel = lane / 8, row8 = lane % 8;
 #pragma unroll
     for (int k0 = 0; k0 < kTile; k0 += 16) {
-      uint32_t af[2][4], bf[2][4];
+      uint32_t af[Tl::MT][4], bf[Tl::NT / 2][4];
 #pragma unroll
-      for (int mt = 0; mt < 2; ++mt) {
-        const int m0 = wm + 16 * mt;
+      for (int mt = 0; mt < Tl::MT; ++mt) {
+        const int m0 = am + 16 * mt;
         if (ATrans)  // stored (k, m); matrices (m-half, k-half) = (sel & 1, sel >> 1)
-          ldsm_x4_trans(af[mt], sA + (k0 + 8 * (sel >> 1) + row8) * ld + m0 + 8 * (sel & 1));
+          ldsm_x4_trans(af[mt], A + (k0 + 8 * (sel >> 1) + row8) * ld + m0 + 8 * (sel & 1));
         else
-          ldsm_x4(af[mt], sA + (m0 + (lane % 16)) * ld + k0 + 8 * (lane / 16));
+          ldsm_x4(af[mt], A + (m0 + (lane % 16)) * ld + k0 + 8 * (lane / 16));
       }
       if (kscale) {  // A fragment: registers 0, 1 hold k = k0 + 2 (lane % 4) + {0, 1}; 2, 3 the same + 8
         const int kq = k0 + 2 * (lane % 4);
         const float s0 = kscale[kq], s1 = kscale[kq + 1], s8 = kscale[kq + 8], s9 = kscale[kq + 9];
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
+        for (int mt = 0; mt < Tl::MT; ++mt) {
           af[mt][0] = scale_pair<T>(af[mt][0], s0, s1);
           af[mt][1] = scale_pair<T>(af[mt][1], s0, s1);
           af[mt][2] = scale_pair<T>(af[mt][2], s8, s9);
@@ -152,69 +199,77 @@ struct BlockMma {
         }
       }
 #pragma unroll
-      for (int np = 0; np < 2; ++np) {
-        const int n0 = wn + 16 * np;  // matrices (n-half, k-half) = (sel >> 1, sel & 1)
+      for (int np = 0; np < Tl::NT / 2; ++np) {
+        const int n0 = bn + 16 * np;  // matrices (n-half, k-half) = (sel >> 1, sel & 1)
         if (BRow)  // stored (k, n)
-          ldsm_x4_trans(bf[np], sB + (k0 + 8 * (sel & 1) + row8) * ld + n0 + 8 * (sel >> 1));
+          ldsm_x4_trans(bf[np], B + (k0 + 8 * (sel & 1) + row8) * ld + n0 + 8 * (sel >> 1));
         else  // stored (n, k)
-          ldsm_x4(bf[np], sB + (n0 + 8 * (sel >> 1) + row8) * ld + k0 + 8 * (sel & 1));
+          ldsm_x4(bf[np], B + (n0 + 8 * (sel >> 1) + row8) * ld + k0 + 8 * (sel & 1));
       }
 #pragma unroll
-      for (int mt = 0; mt < 2; ++mt)
+      for (int mt = 0; mt < Tl::MT; ++mt)
 #pragma unroll
-        for (int nt = 0; nt < 4; ++nt)
+        for (int nt = 0; nt < Tl::NT; ++nt)
           mma_16816<T>(acc[mt][nt], af[mt], bf[nt / 2][2 * (nt % 2)], bf[nt / 2][2 * (nt % 2) + 1]);
     }
   }
 };
 
 // fp32: the same product and accumulator layout with FMAs (no TF32).
-template <bool ATrans, bool BRow>
-struct BlockMma<float, ATrans, BRow> {
-  __device__ __forceinline__ static void run(Acc& acc, const float* sA, const float* sB,
+template <bool ATrans, bool BRow, class Tl>
+struct BlockMma<float, ATrans, BRow, Tl> {
+  __device__ __forceinline__ static void run(typename Tl::Acc& acc, const float* sA, const float* sB,
                                              const float* kscale = nullptr) {
     constexpr int ld = TileLayout<float>::ld;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int r0 = 32 * (warp / 2) + lane / 4, c0 = 32 * (warp % 2) + 2 * (lane % 4);
+    const int lane = threadIdx.x % 32;
+    const int wm = Tl::warp_row(), wn = Tl::warp_col();
+    const float* A = warp_subtile(sA, wm);
+    const float* B = warp_subtile(sB, wn);
+    const int r0 = wm % kTile + lane / 4, c0 = wn % kTile + 2 * (lane % 4);
 #pragma unroll 4
     for (int k = 0; k < kTile; ++k) {
-      float a[2][2], b[4][2];
+      float a[Tl::MT][2], b[Tl::NT][2];
 #pragma unroll
-      for (int mt = 0; mt < 2; ++mt)
+      for (int mt = 0; mt < Tl::MT; ++mt)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           const int r = r0 + 16 * mt + 8 * h;
-          a[mt][h] = ATrans ? sA[k * ld + r] : sA[r * ld + k];
+          a[mt][h] = ATrans ? A[k * ld + r] : A[r * ld + k];
           if (kscale) a[mt][h] *= kscale[k];
         }
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt)
+      for (int nt = 0; nt < Tl::NT; ++nt)
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
           const int c = c0 + 8 * nt + e;
-          b[nt][e] = BRow ? sB[k * ld + c] : sB[c * ld + k];
+          b[nt][e] = BRow ? B[k * ld + c] : B[c * ld + k];
         }
 #pragma unroll
-      for (int mt = 0; mt < 2; ++mt)
+      for (int mt = 0; mt < Tl::MT; ++mt)
 #pragma unroll
-        for (int nt = 0; nt < 4; ++nt)
+        for (int nt = 0; nt < Tl::NT; ++nt)
 #pragma unroll
           for (int j = 0; j < 4; ++j) acc[mt][nt][j] = fmaf(a[mt][j / 2], b[nt][j % 2], acc[mt][nt][j]);
     }
   }
 };
 
-// Writes f(row, col, value) of the accumulator as a 64x64 tile of T at g (row stride ld, rows >=
-// valid_rows skipped), staged through the shared tile s for 16-byte stores. Synchronises the block.
-template <class T, class F>
-__device__ __forceinline__ void store_tile(Acc& acc, T* g, int64_t ld, int valid_rows, T* s, F&& f) {
+// Writes f(row, col, value) of the accumulator as a Tl::rows x Tl::cols tile of T at g (row stride ld,
+// rows >= valid_rows skipped), staged through the Tl::ms * Tl::ns shared sub-tiles at s for 16-byte
+// stores. Synchronises the block.
+template <class Tl = Tile64, class T, class F>
+__device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t ld, int valid_rows, T* s, F&& f) {
   using Lt = TileLayout<T>;
-  acc_foreach(acc, [&](int r, int c, float& x) { s[r * Lt::ld + c] = from_float<T>(f(r, c, x)); });
+  // A warp's accumulator lies in one sub-tile.
+  const int wr = Tl::warp_row() / kTile * kTile, wc = Tl::warp_col() / kTile * kTile;
+  T* ws = s + ((wr / kTile) * Tl::ns + wc / kTile) * Lt::elems;
+  acc_foreach<Tl>(acc, [&](int r, int c, float& x) { ws[(r - wr) * Lt::ld + c - wc] = from_float<T>(f(r, c, x)); });
   __syncthreads();
-  constexpr int per_row = kTile / Lt::vec;
-  for (int idx = threadIdx.x; idx < kTile * per_row; idx += kThreads) {
+  constexpr int per_row = Tl::cols / Lt::vec;
+  for (int idx = threadIdx.x; idx < Tl::rows * per_row; idx += Tl::threads) {
     const int r = idx / per_row, c = (idx % per_row) * Lt::vec;
-    if (r < valid_rows) *reinterpret_cast<int4*>(g + r * ld + c) = *reinterpret_cast<const int4*>(s + r * Lt::ld + c);
+    const T* src = s + ((r / kTile) * Tl::ns + c / kTile) * Lt::elems + (r % kTile) * Lt::ld + c % kTile;
+    if (r < valid_rows) *reinterpret_cast<int4*>(g + r * ld + c) = *reinterpret_cast<const int4*>(src);
   }
   __syncthreads();
 }
@@ -241,8 +296,10 @@ __device__ __forceinline__ V block_sum(V x, V* red) {
 
 namespace xlstm::kernels {
 
-// Where the k-th 64x64 tile of a GEMM operand lies: at ptr + kt * kstep, with rows - kt * rows_kstep
-// valid rows (rows_kstep is 64 when the reduction runs along the stored rows, 0 otherwise).
+// Where the k-th 64-wide slice of a GEMM operand lies: at ptr + kt * kstep, with rows - kt * rows_kstep
+// valid rows (rows_kstep is 64 when the reduction runs along the stored rows, 0 otherwise). An operand
+// of several 64x64 sub-tiles (Tiling::ms, ns) has them 64 stored rows apart where m (A) or n (B) runs
+// along the stored rows (normal A, "col" B), else 64 columns apart.
 template <class T>
 struct TileSrc {
   const T* ptr;
@@ -250,30 +307,47 @@ struct TileSrc {
   int rows, rows_kstep;
   __device__ __forceinline__ const T* at(int kt) const { return ptr + kt * kstep; }
   __device__ __forceinline__ int valid(int kt) const { return rows - kt * rows_kstep; }
+  template <int Threads>
+  __device__ __forceinline__ void load(T* s, int kt, int sub, bool along_rows) const {
+    if (along_rows) load_tile_async<T, Threads>(s, at(kt) + sub * kTile * ld, ld, valid(kt) - sub * kTile);
+    else load_tile_async<T, Threads>(s, at(kt) + sub * kTile, ld, valid(kt));
+  }
 };
 
-// acc += sum over kt in [kt0, kt1) of A_kt * B_kt, double-buffered through the 4 shared tiles at stage.
-template <class T, bool ATrans, bool BRow>
-__device__ __forceinline__ void gemm_tiles(Acc& acc, const TileSrc<T>& a, const TileSrc<T>& b, int kt0, int kt1,
-                                           T* stage) {
-  constexpr int E = TileLayout<T>::elems;
+// acc += sum over kt in [kt0, kt1) of A_kt * B_kt, double-buffered through stage (two buffers of Tl::ms A
+// and Tl::ns B sub-tiles): the next slice's copies are issued before the wait for the current one. Ends
+// with a barrier (stage is free again). (One barrier per slice, issuing the copies after it, costs the
+// scores kernel 70 registers.)
+struct EverySlice {
+  __device__ __forceinline__ bool operator()(int) const { return true; }
+};
+
+// active(kt) false: this warp skips the product of slice kt (its part of A is known to be zero there, and
+// may not have been written: a causal block above the diagonal).
+template <class T, bool ATrans, bool BRow, class Tl = Tile64, class Active = EverySlice>
+__device__ __forceinline__ void gemm_tiles(typename Tl::Acc& acc, const TileSrc<T>& a, const TileSrc<T>& b, int kt0,
+                                           int kt1, T* stage, Active active = {}) {
+  constexpr int E = TileLayout<T>::elems, per = Tl::ms + Tl::ns;
   if (kt0 >= kt1) return;
-  load_tile_async(stage, a.at(kt0), a.ld, a.valid(kt0));
-  load_tile_async(stage + E, b.at(kt0), b.ld, b.valid(kt0));
-  cp_async_commit();
+  const auto issue = [&](int kt) {
+    T* buf = stage + per * E * ((kt - kt0) & 1);
+#pragma unroll
+    for (int i = 0; i < Tl::ms; ++i) a.template load<Tl::threads>(buf + i * E, kt, i, !ATrans);
+#pragma unroll
+    for (int i = 0; i < Tl::ns; ++i) b.template load<Tl::threads>(buf + (Tl::ms + i) * E, kt, i, !BRow);
+    cp_async_commit();
+  };
+  issue(kt0);
   for (int kt = kt0; kt < kt1; ++kt) {
-    T* cur = stage + 2 * E * ((kt - kt0) & 1);
     if (kt + 1 < kt1) {
-      T* next = stage + 2 * E * ((kt + 1 - kt0) & 1);
-      load_tile_async(next, a.at(kt + 1), a.ld, a.valid(kt + 1));
-      load_tile_async(next + E, b.at(kt + 1), b.ld, b.valid(kt + 1));
-      cp_async_commit();
+      issue(kt + 1);
       cp_async_wait<1>();
     } else {
       cp_async_wait<0>();
     }
     __syncthreads();
-    BlockMma<T, ATrans, BRow>::run(acc, cur, cur + E);
+    const T* cur = stage + per * E * ((kt - kt0) & 1);
+    if (active(kt)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
     __syncthreads();
   }
 }
