@@ -21,6 +21,16 @@ xLSTMBlockStackImpl::xLSTMBlockStackImpl(const xLSTMBlockStackConfig& cfg) : con
     post_blocks_norm = register_module("post_blocks_norm", LayerNorm(cfg.embedding_dim, true, false));
 }
 
+void xLSTMBlockStackImpl::recompute_chunk_states(int64_t count) {
+  int64_t m = 0;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    xLSTMBlock b = block(i);
+    if (b->is_slstm()) continue;
+    b->mlstm_layer->mlstm_cell->keep_chunk_states = count >= 0 && m >= count;
+    ++m;
+  }
+}
+
 void xLSTMBlockStackImpl::reset_parameters() {
   for (size_t i = 0; i < blocks->size(); ++i) block(i)->reset_parameters();
   if (!post_blocks_norm.is_empty()) post_blocks_norm->reset_parameters();

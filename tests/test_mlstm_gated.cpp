@@ -1,8 +1,9 @@
 // ops::mlstm_gated_chunkwise (the NeurIPS cell with its gate projections as one differentiable
 // function) against the modules' formulation, Linear(cat(q, k, v)) then the chunkwise op: outputs,
 // last states and the gradients of q, k, v and the gate parameters, with and without biases, and the
-// argument errors; on a GPU in fp32 against the fp64 formulation on the CPU, in bf16 against the
-// modules' formulation on the GPU, and the mLSTM layer on CUDA runs it.
+// argument errors, with the chunk states kept for the backward or recomputed by it; on a GPU in fp32
+// against the fp64 formulation on the CPU, in bf16 against the modules' formulation on the GPU, and
+// the mLSTM layer on CUDA runs it.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -46,7 +47,8 @@ struct GatedResult {
 
 // The gradients of sum(h * dh) + sum(C_last * dc); the inputs converted to dt on device (parameters fp32
 // unless dt is fp64), by the fused function or by the modules' formulation.
-GatedResult run_gated(const GatedInputs& in, torch::Dtype dt, torch::Device device, bool fused, int64_t chunk) {
+GatedResult run_gated(const GatedInputs& in, torch::Dtype dt, torch::Device device, bool fused, int64_t chunk,
+                      bool keep_chunk_states = true) {
   const auto pdt = dt == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
   const auto leaf = [&](const torch::Tensor& t, torch::Dtype d) {
     return t.defined() ? t.detach().to(device, d).requires_grad_(true) : torch::Tensor();
@@ -57,7 +59,8 @@ GatedResult run_gated(const GatedInputs& in, torch::Dtype dt, torch::Device devi
   torch::Tensor h;
   mLSTMState state;
   if (fused) {
-    std::tie(h, state) = ops::mlstm_gated_chunkwise(x[0], x[1], x[2], x[3], x[4], x[5], x[6], NH, chunk, 1e-6);
+    std::tie(h, state) =
+        ops::mlstm_gated_chunkwise(x[0], x[1], x[2], x[3], x[4], x[5], x[6], NH, chunk, 1e-6, keep_chunk_states);
   } else {
     const auto gate_input = torch::cat({x[0], x[1], x[2]}, -1);
     const auto gate = [&](const torch::Tensor& w, const torch::Tensor& b) {
@@ -115,8 +118,9 @@ TEST(MlstmGated, MatchesTheModulesFormulation) {
       SCOPED_TRACE(name.str());
       const auto in = random_gated(k.B, k.S, k.NH, k.DH, k.bias);
       const auto want = run_gated(in, dt, torch::kCPU, false, k.chunk);
-      const auto got = run_gated(in, dt, torch::kCPU, true, k.chunk);
-      expect_same_result(got, want, dt == torch::kFloat64 ? 1e-12 : 5e-5);  // fp32: summation order
+      const double tol = dt == torch::kFloat64 ? 1e-12 : 5e-5;  // fp32: summation order
+      expect_same_result(run_gated(in, dt, torch::kCPU, true, k.chunk), want, tol);
+      expect_same_result(run_gated(in, dt, torch::kCPU, true, k.chunk, /*keep_chunk_states=*/false), want, tol);
     }
   }
 }
@@ -174,6 +178,18 @@ TEST_F(CudaMlstmGated, Fp32MatchesTheFp64Formulation) {
 TEST_F(CudaMlstmGated, Bf16MatchesTheModulesFormulation) {
   torch::manual_seed(4);
   expect_gpu_matches(torch::kBFloat16, torch::kBFloat16, torch::kCUDA, 1e-2);
+}
+
+// Without the kept chunk states the backward recomputes them: the same states, the same gradients
+// (up to the order of the backward's fp64 atomic sums).
+TEST_F(CudaMlstmGated, RecomputedChunkStatesGiveTheSameGradients) {
+  torch::manual_seed(5);
+  const auto in = random_gated(2, 300, 2, 64, true);
+  for (const torch::Dtype dt : {torch::kFloat32, torch::kBFloat16}) {
+    SCOPED_TRACE(c10::toString(dt));
+    expect_same_result(run_gated(in, dt, torch::kCUDA, true, 128, false), run_gated(in, dt, torch::kCUDA, true, 128),
+                       1e-5);
+  }
 }
 
 TEST_F(CudaMlstmGated, TheLayerRunsIt) {

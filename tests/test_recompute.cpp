@@ -197,17 +197,44 @@ TEST(Recompute, AViewResultIsCopied) {
 
 TEST(Recompute, TrainingConfigKey) {
   EXPECT_FALSE(train::TrainingConfig{}.recompute_blocks);
-  const auto c = from_yaml<train::TrainingConfig>("recompute_blocks: true\nrecompute_block_count: 12\n");
+  EXPECT_EQ(train::TrainingConfig{}.recompute_chunk_states, 0);
+  const auto c = from_yaml<train::TrainingConfig>(
+      "recompute_blocks: true\nrecompute_block_count: 12\nrecompute_chunk_states: -1\n");
   EXPECT_TRUE(c.recompute_blocks);
   EXPECT_EQ(c.recompute_block_count, 12);
+  EXPECT_EQ(c.recompute_chunk_states, -1);
+  const auto expect_named = [](const train::TrainingConfig& bad, const std::string& key) {
+    EXPECT_THROW(
+        try { bad.validate("training"); } catch (const std::exception& e) {
+          EXPECT_NE(std::string(e.what()).find("training." + key), std::string::npos) << e.what();
+          throw;
+        },
+        std::exception);
+  };
   train::TrainingConfig bad;
   bad.recompute_block_count = -1;
-  EXPECT_THROW(
-      try { bad.validate("training"); } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("training.recompute_block_count"), std::string::npos) << e.what();
-        throw;
-      },
-      std::exception);
+  expect_named(bad, "recompute_block_count");
+  train::TrainingConfig bad_states;
+  bad_states.recompute_chunk_states = -2;
+  expect_named(bad_states, "recompute_chunk_states");
+}
+
+// recompute_chunk_states counts the mLSTM blocks only (block 1 of small_lm is an sLSTM block).
+TEST(Recompute, ChunkStatesOfTheFirstMlstmBlocks) {
+  auto model = small_lm(false);
+  auto& stack = model->xlstm_block_stack;
+  const auto keeps = [&] {
+    std::vector<bool> k;
+    for (size_t i : {size_t{0}, size_t{2}}) k.push_back(stack->block(i)->mlstm_layer->mlstm_cell->keep_chunk_states);
+    return k;
+  };
+  EXPECT_EQ(keeps(), (std::vector<bool>{true, true}));
+  for (const auto& [count, want] : {std::pair<int64_t, std::vector<bool>>{1, {false, true}}, {2, {false, false}},
+                                    {5, {false, false}}, {-1, {false, false}}, {0, {true, true}}}) {
+    SCOPED_TRACE("count " + std::to_string(count));
+    stack->recompute_chunk_states(count);
+    EXPECT_EQ(keeps(), want);
+  }
 }
 
 }  // namespace

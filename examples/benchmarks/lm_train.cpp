@@ -8,7 +8,10 @@
 //               both): with and/or without activation checkpointing of the blocks (recompute_blocks);
 //               with both, a batch whose run without it exceeds --memory-budget GB (default 40) of
 //               reserved memory and whose run with it does not gets a third row that recomputes only
-//               the first N blocks (recompute_count), N estimated from the two runs' peaks.
+//               the first N blocks (recompute_count), N estimated from the two runs' peaks; on CUDA such
+//               a batch also runs with every mLSTM block recomputing its chunk states instead of
+//               keeping them (recompute_chunk_states, blocks kept) and, where that fits and N of them
+//               would too, with the first N (estimated likewise).
 //   generation  per --gen-batch: a random prompt of --prompt tokens prefilled by one forward pass,
 //               then --gen-tokens greedy tokens through step(): eagerly, and on CUDA with the step
 //               loop captured in a CUDA graph (lm_graph_decode.h); both token sequences are compared.
@@ -174,9 +177,26 @@ struct TrainRow {
   double reserved_bytes = -1;  // peak reserved; -1: out of memory
 };
 
-// The recompute column: off, on (every block) or the first N of the blocks.
+// The mLSTM blocks of a stack, and how many of them recompute their chunk states.
+std::pair<int64_t, int64_t> chunk_state_recompute(const xlstm::xLSTMBlockStack& stack) {
+  int64_t mlstm = 0, recomputed = 0;
+  for (size_t i = 0; i < stack->blocks->size(); ++i) {
+    const auto block = stack->block(i);
+    if (block->is_slstm()) continue;
+    ++mlstm;
+    recomputed += !block->mlstm_layer->mlstm_cell->keep_chunk_states;
+  }
+  return {mlstm, recomputed};
+}
+
+// The recompute column: off, on (every block), the first N of the blocks, or the chunk states of the
+// first N of the mLSTM blocks.
 std::string recompute_label(const xlstm::xLSTMBlockStack& stack) {
   const auto blocks = static_cast<int64_t>(stack->blocks->size());
+  const auto [mlstm, states] = chunk_state_recompute(stack);
+  if (!stack->recompute_blocks && states > 0)
+    return "chunk states of " +
+           (states == mlstm ? "all " + std::to_string(mlstm) : std::to_string(states) + " of " + std::to_string(mlstm));
   if (!stack->recompute_blocks) return "off";
   if (stack->recompute_count < 0 || stack->recompute_count >= blocks) return "on";
   return std::to_string(stack->recompute_count) + " of " + std::to_string(blocks);
@@ -236,9 +256,9 @@ TrainRow train_row(xlstm::xLSTMLMModel& model, const Args& args, int64_t B, int6
   return {row, reserved_bytes};
 }
 
-// The fewest first blocks to recompute for a peak within `budget` bytes, from the peaks without and
-// with recomputing every block (each recomputed block saving the same); nullopt when recomputing
-// nothing fits, everything does not, or the estimate is every block.
+// The fewest first blocks to recompute (whole blocks, or their chunk states) for a peak within `budget`
+// bytes, from the peaks without and with recomputing in every block (each block saving the same);
+// nullopt when recomputing nothing fits, everything does not, or the estimate is every block.
 std::optional<int64_t> blocks_to_recompute(double off_bytes, double on_bytes, double budget, int64_t blocks) {
   if (on_bytes < 0 || on_bytes > budget || (off_bytes >= 0 && off_bytes <= budget)) return std::nullopt;
   if (off_bytes < 0) return std::nullopt;  // out of memory without: no estimate
@@ -328,9 +348,10 @@ int run(const Args& args) {
   std::string profiles;
   auto& stack = model->xlstm_block_stack;
   std::vector<std::vector<double>> peaks(2, std::vector<double>(args.batches.size(), -1));
-  const auto run_row = [&](int64_t B, bool recompute, int64_t count) {
+  const auto run_row = [&](int64_t B, bool recompute, int64_t count, int64_t chunk_states = 0) {
     stack->recompute_blocks = recompute;
     stack->recompute_count = count;
+    stack->recompute_chunk_states(chunk_states);
     const TrainRow row = train_row(model, args, B, S, device, amp, profiles);
     std::fputs(row.text.c_str(), stdout);
     std::fflush(stdout);
@@ -342,8 +363,17 @@ int run(const Args& args) {
     for (size_t b = 0; b < args.batches.size(); ++b)
       if (const auto n = blocks_to_recompute(peaks[0][b], peaks[1][b], args.memory_budget_gb * 1e9, config.num_blocks))
         run_row(args.batches[b], true, *n);
+  const int64_t mlstm_blocks = chunk_state_recompute(stack).first;
+  if (cuda && args.recompute.size() == 2 && mlstm_blocks > 0)
+    for (size_t b = 0; b < args.batches.size(); ++b) {
+      if (peaks[0][b] >= 0 && peaks[0][b] <= args.memory_budget_gb * 1e9) continue;
+      const double all = run_row(args.batches[b], false, -1, -1);
+      if (const auto n = blocks_to_recompute(peaks[0][b], all, args.memory_budget_gb * 1e9, mlstm_blocks))
+        run_row(args.batches[b], false, -1, *n);
+    }
   stack->recompute_blocks = false;
   stack->recompute_count = -1;
+  stack->recompute_chunk_states(0);
   std::fputs(profiles.c_str(), stdout);
 
   model->eval();

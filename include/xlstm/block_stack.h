@@ -30,6 +30,11 @@ class xLSTMBlockStackImpl : public torch::nn::Module {
   // With recompute_blocks: only the first this many blocks (the others keep their activations, for
   // speed where memory allows); negative: every block (`training.recompute_block_count`).
   int64_t recompute_count = -1;
+  // The first `count` mLSTM blocks (negative: all, 0: none, the default) recompute their cells' chunk
+  // states in the backward instead of keeping the forward's (mLSTMCell::keep_chunk_states): on CUDA one
+  // more recurrent pass each, for B NH ceil(S / chunk_size) DH^2 elements of memory each; a cheaper
+  // trade than recompute_blocks where it frees enough (`training.recompute_chunk_states`).
+  void recompute_chunk_states(int64_t count);
   torch::nn::ModuleList blocks{nullptr};
   LayerNorm post_blocks_norm{nullptr};  // null when add_post_blocks_norm is false
 

@@ -257,19 +257,23 @@ std::optional<std::tuple<torch::Tensor, torch::Tensor>> cross_entropy_on_device(
 // f = w_f [q; k; v] + b_f (w (NH, 3 Di), b (NH) or undefined; the pre-activations rounded to q's dtype
 // as the Linear modules' are under autocast), then the chunkwise cell on the heads of q, k, v
 // (B, S, Di) from a zero state: h (B, NH, S, Di / NH) and the last state. Differentiable as one
-// function: no (B, S, 3 Di) concatenation, and the gates' share of dq, dk, dv is added in place.
+// function: no (B, S, 3 Di) concatenation, and the gates' share of dq, dk, dv is added in place. With
+// keep_chunk_states (the default) the backward reads the chunk states the forward kept
+// (mlstm_chunkwise_fw_cached: B NH ceil(S / chunk) DH^2 elements of q's dtype); without, it walks the
+// chunks again to recompute them (one more pass of the recurrent kernel, for that memory).
 std::tuple<torch::Tensor, mLSTMState> mlstm_gated_chunkwise(const torch::Tensor& q, const torch::Tensor& k,
                                                             const torch::Tensor& v, const torch::Tensor& w_i,
                                                             const torch::Tensor& b_i, const torch::Tensor& w_f,
                                                             const torch::Tensor& b_f, int64_t num_heads,
-                                                            int64_t chunk_size, double eps);
+                                                            int64_t chunk_size, double eps,
+                                                            bool keep_chunk_states = true);
 
 // The NeurIPS cell's dispatch: mlstm_gated_chunkwise for CUDA tensors (built with the kernels), no
 // initial state and S >= 2; else std::nullopt and the caller runs its modules.
 std::optional<std::tuple<torch::Tensor, mLSTMState>> mlstm_gated_on_device(
     const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& w_i,
     const torch::Tensor& b_i, const torch::Tensor& w_f, const torch::Tensor& b_f, int64_t num_heads,
-    const mLSTMState& state, int64_t chunk_size, double eps);
+    const mLSTMState& state, int64_t chunk_size, double eps, bool keep_chunk_states = true);
 
 // The recurrence as the sLSTM cell uses it: y (B, S, NH, DH) and the last state (4, B, NH*DH) for an
 // optional initial state (undefined = zeros). Differentiable.

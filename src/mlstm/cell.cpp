@@ -74,7 +74,7 @@ std::tuple<torch::Tensor, mLSTMState> mLSTMCellImpl::recurrence(const torch::Ten
   const int64_t B = q.size(0), S = q.size(1);
   // On CUDA, for a fresh sequence, the gate projections and the cell as one differentiable function.
   if (auto out = ops::mlstm_gated_on_device(q, k, v, igate->weight, igate->bias, fgate->weight, fgate->bias, NH,
-                                            state, config.chunk_size, kMlstmEps))
+                                            state, config.chunk_size, kMlstmEps, keep_chunk_states))
     return *out;
   auto gate_input = torch::cat({q, k, v}, -1);
   auto i = igate->forward(gate_input).transpose(1, 2);  // (B, NH, S)

@@ -63,14 +63,19 @@ class GatedChunkwiseFunction : public torch::autograd::Function<GatedChunkwiseFu
   // Absent biases are nullopt (autograd takes no undefined tensor as an input).
   static variable_list forward(AutogradContext* ctx, const T& q, const T& k, const T& v, const T& w_i,
                                const OptTensor& b_i_opt, const T& w_f, const OptTensor& b_f_opt, int64_t num_heads,
-                               int64_t chunk_size, double eps) {
+                               int64_t chunk_size, double eps, bool keep_chunk_states) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     const T b_i = b_i_opt.value_or(T()), b_f = b_f_opt.value_or(T());
     const int64_t B = q.size(0), S = q.size(1), NH = num_heads;
     const auto [i, f] = split_gates(gate_preacts(q, k, v, stacked(w_i, b_i, w_f, b_f)), B, S, NH);
     const std::nullopt_t none = std::nullopt;
-    auto [h, n_out, m_out, c_last, n_last, m_last, chunk_states, chunk_n, chunk_m] = ops::mlstm_chunkwise_fw_cached(
-        heads(q, NH), heads(k, NH), heads(v, NH), i, f, none, none, none, chunk_size, eps);
+    T h, n_out, m_out, c_last, n_last, m_last, chunk_states, chunk_n, chunk_m;  // the chunk states undefined: recomputed
+    if (keep_chunk_states)
+      std::tie(h, n_out, m_out, c_last, n_last, m_last, chunk_states, chunk_n, chunk_m) = ops::mlstm_chunkwise_fw_cached(
+          heads(q, NH), heads(k, NH), heads(v, NH), i, f, none, none, none, chunk_size, eps);
+    else
+      std::tie(h, n_out, m_out, c_last, n_last, m_last) =
+          ops::mlstm_chunkwise_fw(heads(q, NH), heads(k, NH), heads(v, NH), i, f, none, none, none, chunk_size, eps);
     ctx->save_for_backward({q, k, v, w_i, b_i, w_f, b_f, i, f, n_out, m_out, chunk_states, chunk_n, chunk_m});
     ctx->saved_data["num_heads"] = num_heads;
     ctx->saved_data["chunk_size"] = chunk_size;
@@ -111,6 +116,7 @@ class GatedChunkwiseFunction : public torch::autograd::Function<GatedChunkwiseFu
             grad_of(b_f, db.narrow(0, NH, NH)),
             T(),
             T(),
+            T(),
             T()};
   }
 };
@@ -119,7 +125,7 @@ class GatedChunkwiseFunction : public torch::autograd::Function<GatedChunkwiseFu
 
 std::tuple<T, mLSTMState> mlstm_gated_chunkwise(const T& q, const T& k, const T& v, const T& w_i, const T& b_i,
                                                 const T& w_f, const T& b_f, int64_t num_heads, int64_t chunk_size,
-                                                double eps) {
+                                                double eps, bool keep_chunk_states) {
   TORCH_CHECK(q.dim() == 3 && k.sizes() == q.sizes() && v.sizes() == q.sizes() && num_heads > 0 &&
                   q.size(2) % num_heads == 0,
               "mlstm_gated_chunkwise: q, k, v must be (B, S, Di) alike with Di a multiple of num_heads ", num_heads,
@@ -137,16 +143,16 @@ std::tuple<T, mLSTMState> mlstm_gated_chunkwise(const T& q, const T& k, const T&
     return mlstm_chunkwise(heads(q, num_heads), heads(k, num_heads), heads(v, num_heads), i, f, {}, chunk_size, eps);
   }
   auto out = GatedChunkwiseFunction::apply(q, k, v, w_i, detail::opt(b_i), w_f, detail::opt(b_f), num_heads, chunk_size,
-                                           eps);
+                                           eps, keep_chunk_states);
   return {out[0], mLSTMState{out[1], out[2], out[3]}};
 }
 
 std::optional<std::tuple<T, mLSTMState>> mlstm_gated_on_device(const T& q, const T& k, const T& v, const T& w_i,
                                                                const T& b_i, const T& w_f, const T& b_f,
                                                                int64_t num_heads, const mLSTMState& state,
-                                                               int64_t chunk_size, double eps) {
+                                                               int64_t chunk_size, double eps, bool keep_chunk_states) {
   if (!XLSTM_WITH_CUDA || !q.is_cuda() || state.defined() || q.size(1) < 2) return std::nullopt;
-  return mlstm_gated_chunkwise(q, k, v, w_i, b_i, w_f, b_f, num_heads, chunk_size, eps);
+  return mlstm_gated_chunkwise(q, k, v, w_i, b_i, w_f, b_f, num_heads, chunk_size, eps, keep_chunk_states);
 }
 
 }  // namespace xlstm::ops

@@ -86,6 +86,7 @@ TrainResult run_lm_experiment(const LMExperimentConfig& config, RunOptions optio
   model->reset_parameters();
   model->xlstm_block_stack->recompute_blocks = config.training.recompute_blocks;
   model->xlstm_block_stack->recompute_count = config.training.recompute_block_count.value_or(-1);
+  model->xlstm_block_stack->recompute_chunk_states(config.training.recompute_chunk_states);
   const std::string name = xlstm_model_name(config.model) + " (" + std::to_string(config.model.num_blocks) + " blocks, E " +
                            std::to_string(config.model.embedding_dim) + ")";
   return train_language_model(name, trainable(model), config.training, files, options, out);

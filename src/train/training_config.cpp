@@ -40,6 +40,10 @@ void TrainingConfig::validate(const std::string& path) const {
   check_positive(join(path, "log_every_step"), log_every_step);
   check_non_negative(join(path, "checkpoint_every_step"), checkpoint_every_step);
   if (recompute_block_count) check_non_negative(join(path, "recompute_block_count"), *recompute_block_count);
+  if (recompute_chunk_states < -1)
+    throw ConfigError(join(path, "recompute_chunk_states"),
+                      "must be -1 (every mLSTM block), 0 (none) or a count of blocks, got " +
+                          std::to_string(recompute_chunk_states));
 }
 
 }  // namespace xlstm::train

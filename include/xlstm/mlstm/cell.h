@@ -37,6 +37,9 @@ class mLSTMCellImpl : public torch::nn::Module {
   void reset_parameters();
 
   mLSTMLayerConfig config;
+  // Training on CUDA: whether the backward reads the chunk states the forward kept (the default) or
+  // recomputes them, for memory (ops::mlstm_gated_chunkwise; xLSTMBlockStack::recompute_chunk_states).
+  bool keep_chunk_states = true;
   torch::nn::Linear igate{nullptr}, fgate{nullptr};
   MultiHeadLayerNorm outnorm{nullptr};
 };

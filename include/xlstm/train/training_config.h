@@ -35,6 +35,9 @@ struct TrainingConfig {
   int64_t checkpoint_every_step = 0;   // 0: a checkpoint at the end only
   bool recompute_blocks = false;       // activation checkpointing of the blocks (xLSTMBlockStack::recompute_blocks)
   std::optional<int64_t> recompute_block_count;  // with recompute_blocks: the first this many blocks; null: all
+  // The first this many mLSTM blocks recompute their chunk states in the backward (-1: all; 0: none):
+  // xLSTMBlockStack::recompute_chunk_states.
+  int64_t recompute_chunk_states = 0;
   // Run each batch without its trailing positions where no example has a target (data::trim_to_last_target):
   // the same loss and gradients for the library's causal models, far less work for padded tasks.
   bool trim_padding = true;
@@ -67,6 +70,7 @@ struct TrainingConfig {
     v("checkpoint_every_step", checkpoint_every_step, FieldKind::user);
     v("recompute_blocks", recompute_blocks, FieldKind::user);
     v("recompute_block_count", recompute_block_count, FieldKind::user);
+    v("recompute_chunk_states", recompute_chunk_states, FieldKind::user);
     v("trim_padding", trim_padding, FieldKind::user);
   }
 };
