@@ -22,12 +22,11 @@ xLSTMBlockStackImpl::xLSTMBlockStackImpl(const xLSTMBlockStackConfig& cfg) : con
 }
 
 void xLSTMBlockStackImpl::recompute_chunk_states(int64_t count) {
-  int64_t m = 0;
+  size_t m = 0;  // mLSTM blocks so far
   for (size_t i = 0; i < blocks->size(); ++i) {
     xLSTMBlock b = block(i);
     if (b->is_slstm()) continue;
-    b->mlstm_layer->mlstm_cell->keep_chunk_states = count >= 0 && m >= count;
-    ++m;
+    b->mlstm_layer->mlstm_cell->keep_chunk_states = !recomputes_block(count, m++);
   }
 }
 

@@ -1,7 +1,7 @@
 // The parallel products of the chunkwise mLSTM: one output tile per block (64x64 on 4 warps or 128x128
-// on 8, see below; grid: column tiles * row blocks per chunk * NC chunks * B*NH), each the sum of an inter-chunk product over a head
-// dimension (phase 1, then a per-row / per-column epilogue) and a block-causal intra-chunk product over
-// the chunk's positions (phase 2):
+// on 8, see below; grid: column tiles * row blocks per chunk * NC chunks * B*NH), each the sum of an
+// inter-chunk product over a head dimension (phase 1, then a per-row / per-column epilogue) and a
+// block-causal intra-chunk product over the chunk's positions (phase 2):
 //
 //   h  (rows i, dv)  = [ u s Q C_{k-1} + P V ] / den                     phase 2 over key blocks <= i's
 //   dq (rows i, dq)  = u s (dH C_{k-1}^T / den + a n_{k-1}^T) + dS K      phase 2 over key blocks <= i's

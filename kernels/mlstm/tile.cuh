@@ -155,11 +155,16 @@ __device__ __forceinline__ uint32_t scale_pair<__half>(uint32_t x, float s0, flo
   return *reinterpret_cast<const uint32_t*>(&r);
 }
 
-// The shared sub-tile (of Tl::ms for A, Tl::ns for B, each TileLayout::elems apart) and the offset in it
-// where this warp's rows (A) or columns (B) start.
-template <class T>
+// The one of `Count` shared sub-tiles (TileLayout::elems apart) that holds this warp's rows (A) or
+// columns (B), which start at `first` of the operand; the warp's offset in it is first % kTile. With one
+// sub-tile both are known at compile time (the compiler cannot tell that first < 64).
+template <int Count, class T>
 __device__ __forceinline__ const T* warp_subtile(const T* s, int first) {
-  return s + (first / kTile) * TileLayout<T>::elems;
+  return Count == 1 ? s : s + (first / kTile) * TileLayout<T>::elems;
+}
+template <int Count>
+__device__ __forceinline__ int subtile_offset(int first) {
+  return Count == 1 ? first : first % kTile;
 }
 
 // acc += A (Tl::rows x 64) * B (64 x Tl::cols) from shared tiles laid out as described at the top. With
@@ -172,9 +177,9 @@ struct BlockMma {
     constexpr int ld = TileLayout<T>::ld;
     const int lane = threadIdx.x % 32;
     const int wm = Tl::warp_row(), wn = Tl::warp_col();
-    const T* A = Tl::ms == 1 ? sA : warp_subtile(sA, wm);
-    const T* B = Tl::ns == 1 ? sB : warp_subtile(sB, wn);
-    const int am = Tl::ms == 1 ? wm : wm % kTile, bn = Tl::ns == 1 ? wn : wn % kTile;
+    const T* A = warp_subtile<Tl::ms>(sA, wm);
+    const T* B = warp_subtile<Tl::ns>(sB, wn);
+    const int am = subtile_offset<Tl::ms>(wm), bn = subtile_offset<Tl::ns>(wn);
     const int sel = lane / 8, row8 = lane % 8;
 #pragma unroll
     for (int k0 = 0; k0 < kTile; k0 += 16) {
@@ -223,9 +228,9 @@ struct BlockMma<float, ATrans, BRow, Tl> {
     constexpr int ld = TileLayout<float>::ld;
     const int lane = threadIdx.x % 32;
     const int wm = Tl::warp_row(), wn = Tl::warp_col();
-    const float* A = warp_subtile(sA, wm);
-    const float* B = warp_subtile(sB, wn);
-    const int r0 = wm % kTile + lane / 4, c0 = wn % kTile + 2 * (lane % 4);
+    const float* A = warp_subtile<Tl::ms>(sA, wm);
+    const float* B = warp_subtile<Tl::ns>(sB, wn);
+    const int r0 = subtile_offset<Tl::ms>(wm) + lane / 4, c0 = subtile_offset<Tl::ns>(wn) + 2 * (lane % 4);
 #pragma unroll 4
     for (int k = 0; k < kTile; ++k) {
       float a[Tl::MT][2], b[Tl::NT][2];
@@ -314,16 +319,15 @@ struct TileSrc {
   }
 };
 
-// acc += sum over kt in [kt0, kt1) of A_kt * B_kt, double-buffered through stage (two buffers of Tl::ms A
-// and Tl::ns B sub-tiles): the next slice's copies are issued before the wait for the current one. Ends
-// with a barrier (stage is free again). (One barrier per slice, issuing the copies after it, costs the
-// scores kernel 70 registers.)
 struct EverySlice {
   __device__ __forceinline__ bool operator()(int) const { return true; }
 };
 
-// active(kt) false: this warp skips the product of slice kt (its part of A is known to be zero there, and
-// may not have been written: a causal block above the diagonal).
+// acc += sum over kt in [kt0, kt1) of A_kt * B_kt, double-buffered through stage (two buffers of Tl::ms A
+// and Tl::ns B sub-tiles): the next slice's copies are issued before the wait for the current one. Ends
+// with a barrier (stage is free again). (One barrier per slice, issuing the copies after it, costs the
+// scores kernel 70 registers.) active(kt) false: this warp skips the product of slice kt (its part of A
+// is known to be zero there, and may not have been written: a causal block across the diagonal).
 template <class T, bool ATrans, bool BRow, class Tl = Tile64, class Active = EverySlice>
 __device__ __forceinline__ void gemm_tiles(typename Tl::Acc& acc, const TileSrc<T>& a, const TileSrc<T>& b, int kt0,
                                            int kt1, T* stage, Active active = {}) {

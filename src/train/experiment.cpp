@@ -25,9 +25,7 @@ TrainResult run_experiment(const ExperimentConfig<Kwargs>& config, RunOptions op
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   xLSTMLMModel model(config.model);
   model->reset_parameters();
-  model->xlstm_block_stack->recompute_blocks = config.training.recompute_blocks;
-  model->xlstm_block_stack->recompute_count = config.training.recompute_block_count.value_or(-1);
-  model->xlstm_block_stack->recompute_chunk_states(config.training.recompute_chunk_states);
+  apply_memory_options(model, config.training);
 
   std::shared_ptr<const data::SequenceDataset> train;
   std::vector<data::NamedDataset> validation, test;

@@ -84,9 +84,7 @@ TrainResult run_lm_experiment(const LMExperimentConfig& config, RunOptions optio
   torch::manual_seed(static_cast<uint64_t>(config.training.seed));
   xLSTMLMModel model(config.model);
   model->reset_parameters();
-  model->xlstm_block_stack->recompute_blocks = config.training.recompute_blocks;
-  model->xlstm_block_stack->recompute_count = config.training.recompute_block_count.value_or(-1);
-  model->xlstm_block_stack->recompute_chunk_states(config.training.recompute_chunk_states);
+  apply_memory_options(model, config.training);
   const std::string name = xlstm_model_name(config.model) + " (" + std::to_string(config.model.num_blocks) + " blocks, E " +
                            std::to_string(config.model.embedding_dim) + ")";
   return train_language_model(name, trainable(model), config.training, files, options, out);

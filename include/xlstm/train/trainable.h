@@ -1,6 +1,7 @@
 // What the training loop needs of a model: the module (parameters, train/eval mode, checkpoints) and
 // a function from input ids (B, S) to logits (B, S, V). Any sequence model fits; `trainable` wraps
-// an xLSTMLMModel. parameter_count counts a module's parameters.
+// an xLSTMLMModel. parameter_count counts a module's parameters; apply_memory_options sets the
+// training config's recompute options on an xLSTMLMModel.
 #pragma once
 
 #include <torch/torch.h>
@@ -10,6 +11,7 @@
 #include <set>
 
 #include "xlstm/lm_model.h"
+#include "xlstm/train/training_config.h"
 
 namespace xlstm::train {
 
@@ -23,6 +25,15 @@ inline TrainableModel trainable(const xLSTMLMModel& model) {
   std::shared_ptr<xLSTMLMModelImpl> impl = model.ptr();
   return {impl, [impl](const torch::Tensor& ids) { return std::get<0>(impl->forward(ids)); },
           impl->config.weight_decay_on_embedding};
+}
+
+// The memory options of a `training` section on a model's block stack: recompute_blocks,
+// recompute_block_count and recompute_chunk_states.
+inline void apply_memory_options(xLSTMLMModel& model, const TrainingConfig& training) {
+  auto& stack = model->xlstm_block_stack;
+  stack->recompute_blocks = training.recompute_blocks;
+  stack->recompute_count = training.recompute_block_count.value_or(-1);
+  stack->recompute_chunk_states(training.recompute_chunk_states);
 }
 
 // Number of parameters, each tensor once (a tied head counts once).
