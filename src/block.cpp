@@ -6,6 +6,7 @@ namespace xlstm {
 xLSTMBlockImpl::xLSTMBlockImpl(const mLSTMBlockConfig& config) {
   const int64_t E = config.mlstm.embedding_dim;
   xlstm_norm = register_module("xlstm_norm", LayerNorm(E, /*weight=*/true, /*bias=*/false));
+  xlstm_norm->feeds_linear(true);  // the layer's up-projection
   mlstm_layer = register_module("xlstm", mLSTMLayer(config.mlstm));
 }
 
@@ -19,6 +20,7 @@ xLSTMBlockImpl::xLSTMBlockImpl(const sLSTMBlockConfig& config) {
 void xLSTMBlockImpl::add_ffn(const std::optional<FeedForwardConfig>& config, int64_t embedding_dim) {
   if (!config) return;
   ffn_norm = register_module("ffn_norm", LayerNorm(embedding_dim, /*weight=*/true, /*bias=*/false));
+  ffn_norm->feeds_linear(true);  // the FFN's up-projection
   ffn = register_module("ffn", GatedFeedForward(*config));
 }
 

@@ -102,6 +102,7 @@ V shfl_xor(V v, int offset) {
 #define threadIdx ::xlstm::testing::simulation::thread_idx
 #define blockIdx ::xlstm::testing::simulation::block_idx
 #define gridDim ::xlstm::testing::simulation::grid_dim
+#define blockDim ::xlstm::testing::simulation::block_dim
 #undef __launch_bounds__
 #define __launch_bounds__(...)
 #undef __shared__
@@ -112,4 +113,8 @@ inline float __shfl_xor_sync(unsigned, float v, int offset) {
 inline int __shfl_xor_sync(unsigned, int v, int offset) { return ::xlstm::testing::simulation::shfl_xor(v, offset); }
 inline void __syncthreads() { ::xlstm::testing::simulation::cta->all->wait(); }
 inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
+template <class V>
+V __ldg(const V* p) {
+  return *p;
+}
 using std::min;

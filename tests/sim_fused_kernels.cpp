@@ -1,5 +1,5 @@
-// The fused layer kernels (kernels/mlstm/conv_qkv.cuh, norm_skip_gate.cuh) and the loss kernels
-// (kernels/loss/cross_entropy.cuh) run on the CPU through
+// The fused layer kernels (kernels/mlstm/conv_qkv.cuh, norm_skip_gate.cuh), the layer norm
+// (kernels/norm/layer_norm.cuh) and the loss kernels (kernels/loss/cross_entropy.cuh) run on the CPU through
 // kernel_simulation.h, against the ATen implementation of their ops: outputs and every gradient, fp32
 // and bf16, several shapes and CTA splits (including CTAs with idle threads and token ranges that
 // cut a sequence), strided inputs, with and without biases and dc. Built where the CUDA headers are
@@ -19,6 +19,7 @@
 #include "loss/cross_entropy.cuh"
 #include "mlstm/conv_qkv.cuh"
 #include "mlstm/norm_skip_gate.cuh"
+#include "norm/layer_norm.cuh"
 #pragma GCC diagnostic pop
 
 namespace xlstm {
@@ -56,9 +57,10 @@ void simulate_conv_qkv(const ConvQkvCase& k) {
   const auto nan = [&] { return torch::full({k.B, k.S, k.D}, NAN).to(k.dt); };
   const auto c = nan(), q = nan(), kk = nan(), v = nan();
   p.c = c.data_ptr(), p.q = q.data_ptr(), p.k = kk.data_ptr(), p.v = v.data_ptr();
-  const sim::Dim grid{static_cast<unsigned>(p.grid_x), static_cast<unsigned>((NB + 127) / 128), 1};
+  const sim::Dim grid{static_cast<unsigned>(p.grid_x),
+                      static_cast<unsigned>((k.D + K::kConvQkvThreads - 1) / K::kConvQkvThreads), 1};
   p.dtype = bf16 ? K::DType::bf16 : K::DType::f32;
-  sim::launch(grid, 128, [&] { bf16 ? K::conv_qkv_fw_kernel<__nv_bfloat16>(p) : K::conv_qkv_fw_kernel<float>(p); });
+  sim::launch(grid, K::kConvQkvThreads, [&] { bf16 ? K::conv_qkv_fw_kernel<__nv_bfloat16>(p) : K::conv_qkv_fw_kernel<float>(p); });
   const auto want = ops::mlstm_conv_qkv(x, cw, cb, wq, wk, wv, opt(bq), opt(bk), opt(bv));
   const double tol = k.dt == torch::kFloat32 ? 1e-5 : 1e-2;
   XLSTM_EXPECT_CLOSE(c, std::get<0>(want), tol);
@@ -71,23 +73,25 @@ void simulate_conv_qkv(const ConvQkvCase& k) {
   if (k.dc) p.dc = tokens(dc);
   p.dq = tokens(dq), p.dk = tokens(dk), p.dv = tokens(dv);
   const auto dx = nan();
-  const auto partial = torch::full({p.grid_x, NB, K::kConvQkvGrads}, NAN);
+  const auto partial = torch::full({p.grid_x, k.D, K::kConvQkvGrads}, NAN);
   p.dx = dx.data_ptr(), p.partial = partial.data_ptr<float>();
-  sim::launch(grid, 128, [&] { bf16 ? K::conv_qkv_bw_kernel<__nv_bfloat16>(p) : K::conv_qkv_bw_kernel<float>(p); });
+  sim::launch(grid, K::kConvQkvThreads, [&] { bf16 ? K::conv_qkv_bw_kernel<__nv_bfloat16>(p) : K::conv_qkv_bw_kernel<float>(p); });
   const auto ref = ops::mlstm_conv_qkv_bw(k.dc ? opt(dc) : std::nullopt, dq, dk, dv, x, cw, cb, wq, wk, wv, opt(bq),
                                           opt(bk), opt(bv));
   const auto g = partial.sum(0);
-  const auto part = [&](int64_t at, int64_t n, c10::IntArrayRef shape) { return g.narrow(1, at, n).reshape(shape); };
+  // Per channel 4j + i: dwq, dwk, dwv [j][o][i] by o, dconv_w [k], dconv_b, dbq, dbk, dbv.
+  const auto part = [&](int64_t at, int64_t n) { return g.narrow(1, at, n); };
+  const auto block = [&](int64_t at) { return part(at, 4).reshape({NB, 4, 4}).transpose(1, 2); };
   XLSTM_EXPECT_CLOSE(dx, std::get<0>(ref), tol);
-  XLSTM_EXPECT_CLOSE(part(48, 16, {k.D, 1, 4}), std::get<1>(ref), tol);
-  XLSTM_EXPECT_CLOSE(part(64, 4, {k.D}), std::get<2>(ref), tol);
-  XLSTM_EXPECT_CLOSE(part(0, 16, {NB, 4, 4}), std::get<3>(ref), tol);
-  XLSTM_EXPECT_CLOSE(part(16, 16, {NB, 4, 4}), std::get<4>(ref), tol);
-  XLSTM_EXPECT_CLOSE(part(32, 16, {NB, 4, 4}), std::get<5>(ref), tol);
+  XLSTM_EXPECT_CLOSE(part(12, 4).reshape({k.D, 1, 4}), std::get<1>(ref), tol);
+  XLSTM_EXPECT_CLOSE(part(16, 1).reshape({k.D}), std::get<2>(ref), tol);
+  XLSTM_EXPECT_CLOSE(block(0), std::get<3>(ref), tol);
+  XLSTM_EXPECT_CLOSE(block(4), std::get<4>(ref), tol);
+  XLSTM_EXPECT_CLOSE(block(8), std::get<5>(ref), tol);
   if (k.bias) {
-    XLSTM_EXPECT_CLOSE(part(68, 4, {k.D}), std::get<6>(ref), tol);
-    XLSTM_EXPECT_CLOSE(part(72, 4, {k.D}), std::get<7>(ref), tol);
-    XLSTM_EXPECT_CLOSE(part(76, 4, {k.D}), std::get<8>(ref), tol);
+    XLSTM_EXPECT_CLOSE(part(17, 1).reshape({k.D}), std::get<6>(ref), tol);
+    XLSTM_EXPECT_CLOSE(part(18, 1).reshape({k.D}), std::get<7>(ref), tol);
+    XLSTM_EXPECT_CLOSE(part(19, 1).reshape({k.D}), std::get<8>(ref), tol);
   }
 }
 
@@ -128,7 +132,7 @@ void simulate_norm_skip_gate(const NormCase& k, NormKernel fw, NormKernel bw) {
              rstd = mean.clone();
   p.y = y.data_ptr(), p.mean = mean.data_ptr<float>(), p.rstd = rstd.data_ptr<float>();
   const sim::Dim grid{static_cast<unsigned>(k.grid_rows), static_cast<unsigned>(k.NH), 1};
-  sim::launch(grid, 256, [&] { fw(p); });
+  sim::launch(grid, K::kWarps * 32, [&] { fw(p); });
   const auto [y_ref, mean_ref, rstd_ref] = ops::mlstm_norm_skip_gate(h, c, z, w, sk, 1e-5);
   const double tol = k.dt == torch::kFloat32 ? 1e-5 : 1e-2;
   XLSTM_EXPECT_CLOSE(y, y_ref, tol);
@@ -140,7 +144,7 @@ void simulate_norm_skip_gate(const NormCase& k, NormKernel fw, NormKernel bw) {
   const auto partial = torch::full({k.grid_rows, 2, Di}, NAN);
   p.dy = dy.data_ptr(), p.dh = dh.data_ptr(), p.dc = dc.data_ptr(), p.dz = dz.data_ptr();
   p.dc_row = dc.stride(1), p.dz_row = dz.stride(1), p.partial = partial.data_ptr<float>();
-  sim::launch(grid, 256, [&] { bw(p); });
+  sim::launch(grid, K::kWarps * 32, [&] { bw(p); });
   const auto [dh_ref, dc_ref, dz_ref, dw_ref, ds_ref] =
       ops::mlstm_norm_skip_gate_bw(dy, h, c, z, w, sk, mean_ref, rstd_ref);
   const auto sums = partial.sum(0);
@@ -168,19 +172,19 @@ TEST(SimulatedKernels, NormSkipGateMatchesTheReference) {
   }
   {
     SCOPED_TRACE(trace(odd));
-    simulate_norm_skip_gate(odd, &K::norm_skip_gate_fw_kernel<float, 4>, &K::norm_skip_gate_bw_kernel<float, 4>);
+    simulate_norm_skip_gate(odd, &K::norm_skip_gate_fw_kernel<float, 1>, &K::norm_skip_gate_bw_kernel<float, 1>);
   }
   {
     SCOPED_TRACE(trace(dh384));
-    simulate_norm_skip_gate(dh384, &K::norm_skip_gate_fw_kernel<float, 12>, &K::norm_skip_gate_bw_kernel<float, 12>);
+    simulate_norm_skip_gate(dh384, &K::norm_skip_gate_fw_kernel<float, 3>, &K::norm_skip_gate_bw_kernel<float, 3>);
   }
   {
     SCOPED_TRACE(trace(dh768));
-    simulate_norm_skip_gate(dh768, &K::norm_skip_gate_fw_kernel<float, 24>, &K::norm_skip_gate_bw_kernel<float, 24>);
+    simulate_norm_skip_gate(dh768, &K::norm_skip_gate_fw_kernel<float, 6>, &K::norm_skip_gate_bw_kernel<float, 6>);
   }
   {
     SCOPED_TRACE(trace(bf16));
-    simulate_norm_skip_gate(bf16, &K::norm_skip_gate_fw_kernel<__nv_bfloat16, 12>, &K::norm_skip_gate_bw_kernel<__nv_bfloat16, 12>);
+    simulate_norm_skip_gate(bf16, &K::norm_skip_gate_fw_kernel<__nv_bfloat16, 3>, &K::norm_skip_gate_bw_kernel<__nv_bfloat16, 3>);
   }
 }
 
@@ -230,6 +234,72 @@ TEST(SimulatedKernels, CrossEntropyMatchesTheReference) {
     SCOPED_TRACE("rows " + std::to_string(k.rows) + " vocab " + std::to_string(k.vocab) + " " +
                  c10::toString(k.dt));
     simulate_cross_entropy(k);
+  }
+}
+
+struct LayerNormCase {
+  int64_t rows;
+  int E, grid_rows;
+  torch::Dtype x, y;
+  bool weight, bias;
+};
+
+using LayerNormKernel = void (*)(K::LayerNormParams);
+
+// fw, bw: the kernels' instances for k's dtypes and width.
+void simulate_layer_norm(const LayerNormCase& k, LayerNormKernel fw, LayerNormKernel bw) {
+  const auto x = (torch::randn({k.rows, k.E}) * 2 + 0.7).to(k.x);
+  const auto w = torch::randn({k.E}) * 0.3, b = torch::randn({k.E}) * 0.2;
+  const auto weight = k.weight ? ops::OptTensor(w) : std::nullopt, bias = k.bias ? ops::OptTensor(b) : std::nullopt;
+  K::LayerNormParams p;
+  p.x_dtype = k.x == torch::kFloat32 ? K::DType::f32 : K::DType::bf16;
+  p.y_dtype = k.y == torch::kFloat32 ? K::DType::f32 : K::DType::bf16;
+  p.rows = k.rows, p.E = k.E, p.eps = 1e-5f, p.weight_offset = 1.f, p.grid_rows = k.grid_rows;
+  p.x = x.data_ptr(), p.weight = k.weight ? w.data_ptr<float>() : nullptr, p.bias = k.bias ? b.data_ptr<float>() : nullptr;
+  const auto y = torch::full({k.rows, k.E}, NAN).to(k.y), mean = torch::full({k.rows}, NAN), rstd = mean.clone();
+  p.y = y.data_ptr(), p.mean = mean.data_ptr<float>(), p.rstd = rstd.data_ptr<float>();
+  const sim::Dim grid{static_cast<unsigned>(k.grid_rows), 1, 1};
+  sim::launch(grid, K::kLnWarps * 32, [&] { fw(p); });
+  const auto [y_ref, mean_ref, rstd_ref] = ops::layer_norm(x, weight, bias, 1.0, 1e-5, k.y);
+  const double tol = k.y == torch::kFloat32 ? 1e-5 : 1e-2;
+  XLSTM_EXPECT_CLOSE(y, y_ref, tol);
+  XLSTM_EXPECT_CLOSE(mean, mean_ref, 1e-5);
+  XLSTM_EXPECT_CLOSE(rstd, rstd_ref, 1e-5);
+
+  const auto dy = torch::randn({k.rows, k.E}).to(k.y);
+  const auto dx = torch::full_like(x, NAN), partial = torch::full({k.grid_rows, k.E}, NAN);
+  p.dy = dy.data_ptr(), p.dx = dx.data_ptr(), p.partial = partial.data_ptr<float>();
+  sim::launch(grid, K::kLnWarps * 32, [&] { bw(p); });
+  const auto [dx_ref, dw_ref, db_ref] = ops::layer_norm_bw(dy, x, weight, bias, 1.0, mean_ref, rstd_ref);
+  XLSTM_EXPECT_CLOSE(dx, dx_ref, k.x == torch::kFloat32 ? tol : 1e-2);
+  if (k.weight) XLSTM_EXPECT_CLOSE(partial.sum(0), dw_ref, tol);
+}
+
+TEST(SimulatedKernels, LayerNormMatchesTheReference) {
+  torch::manual_seed(3);
+  using F = float;
+  using H = __nv_bfloat16;
+  // Lanes without channels (E 8), a group cut short (E 200), the 164M model's width; CTAs with idle
+  // warps and rows that do not divide evenly; every dtype pair the models use.
+  const struct {
+    LayerNormCase k;
+    LayerNormKernel fw, bw;
+  } cases[] = {
+      {{1, 8, 1, torch::kFloat32, torch::kFloat32, true, false}, &K::layer_norm_fw_kernel<F, F, 1>,
+       &K::layer_norm_bw_kernel<F, F, 1>},
+      {{37, 200, 3, torch::kFloat32, torch::kFloat32, true, true}, &K::layer_norm_fw_kernel<F, F, 2>,
+       &K::layer_norm_bw_kernel<F, F, 2>},
+      {{19, 768, 2, torch::kFloat32, torch::kBFloat16, true, false}, &K::layer_norm_fw_kernel<F, H, 6>,
+       &K::layer_norm_bw_kernel<F, H, 6>},
+      {{10, 64, 4, torch::kBFloat16, torch::kBFloat16, false, true}, &K::layer_norm_fw_kernel<H, H, 1>,
+       &K::layer_norm_bw_kernel<H, H, 1>},
+  };
+  for (const auto& c : cases) {
+    std::ostringstream name;
+    name << "rows " << c.k.rows << " E " << c.k.E << " CTAs " << c.k.grid_rows << " " << c10::toString(c.k.x)
+         << " -> " << c10::toString(c.k.y) << (c.k.weight ? " weight" : "") << (c.k.bias ? " bias" : "");
+    SCOPED_TRACE(name.str());
+    simulate_layer_norm(c.k, c.fw, c.bw);
   }
 }
 

@@ -1,5 +1,6 @@
-// xlstm::cross_entropy_rows{,_bw}: the ATen implementation against torch's cross-entropy (losses,
-// gradients, ignored rows, argmax), argument errors, and the training loss built on it; on a GPU the
+// xlstm::cross_entropy_rows{,_bw,_bw_}: the ATen implementation against torch's cross-entropy (losses,
+// gradients, ignored rows, argmax), argument errors, the gradient written over the logits, and the
+// training loss built on it; on a GPU the
 // kernels against the reference in fp32, fp16 and bf16 for vocabularies from 1 to GPT-2's, strided
 // rows, from NaN-poisoned memory.
 #include <gtest/gtest.h>
@@ -117,6 +118,44 @@ TEST(CrossEntropyRows, EmptyBatchAndSingleClass) {
 
 // ------------------------------------------------------------------------------------------ CUDA
 
+// The gradient of sum(loss * weights) at x through logits = x * 2 (a non-leaf the op may overwrite),
+// with and without grad_into_logits; also the logits afterwards.
+struct GradRun {
+  torch::Tensor grad, logits_after;
+};
+GradRun grad_through(const torch::Tensor& x_in, const torch::Tensor& targets, const torch::Tensor& weights,
+                     bool into_logits, bool contiguous = true) {
+  const auto x = x_in.detach().requires_grad_(true);
+  auto logits = x * 2;
+  if (!contiguous) logits = logits.t().contiguous().t();  // column-major: no in-place kernel
+  const auto loss = std::get<0>(ops::cross_entropy_rows(logits, targets, -1, into_logits));
+  const auto grad = torch::autograd::grad({(loss * weights.to(loss.scalar_type())).sum()}, {x})[0];
+  return {grad, logits.detach()};
+}
+
+TEST(CrossEntropyRows, GradientIntoTheLogitsEqualsTheSeparateGradient) {
+  torch::manual_seed(4);
+  const auto in = random_rows(20, 13, -1, torch::kFloat32);
+  const auto weights = torch::randn({20});
+  for (const bool contiguous : {true, false}) {
+    SCOPED_TRACE(contiguous ? "contiguous" : "column-major");
+    const auto apart = grad_through(in.logits, in.targets, weights, false, contiguous);
+    const auto into = grad_through(in.logits, in.targets, weights, true, contiguous);
+    XLSTM_EXPECT_CLOSE(into.grad, apart.grad, 1e-7);
+    EXPECT_TRUE(apart.logits_after.equal(in.logits * 2));  // untouched without the option
+    XLSTM_EXPECT_CLOSE(into.logits_after * 2, into.grad, 1e-7);  // holds d(loss)/d(logits) with it
+  }
+}
+
+TEST(CrossEntropyRows, SecondBackwardAfterTheGradientIntoTheLogitsFails) {
+  const auto x = torch::randn({4, 6}).requires_grad_(true);
+  const auto targets = torch::tensor({0, 1, 2, 3}, torch::kLong);
+  const auto loss = std::get<0>(ops::cross_entropy_rows(x * 1.5, targets, -1, true)).sum();
+  loss.backward({}, /*retain_graph=*/true);
+  EXPECT_NE(testing::error_message([&] { loss.backward(); }).find("modified by an inplace operation"),
+            std::string::npos);
+}
+
 class CudaCrossEntropy : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -150,6 +189,23 @@ TEST_F(CudaCrossEntropy, KernelsMatchTheReference) {
         EXPECT_EQ(grad.scalar_type(), dt);
         XLSTM_EXPECT_CLOSE(grad, ref_grad, dt == torch::kFloat32 ? 1e-5 : 1e-2);
       }
+    }
+  }
+}
+
+TEST_F(CudaCrossEntropy, GradientIntoTheLogitsEqualsTheSeparateGradient) {
+  torch::manual_seed(5);
+  for (const auto dt : {torch::kFloat32, torch::kBFloat16}) {
+    SCOPED_TRACE(c10::toString(dt));
+    const auto in = random_rows(300, 50304, -1, dt);
+    const auto x = in.logits.to(torch::kCUDA), targets = in.targets.to(torch::kCUDA);
+    const auto weights = torch::randn({300}, torch::kCUDA);
+    for (const bool contiguous : {true, false}) {
+      SCOPED_TRACE(contiguous ? "contiguous" : "column-major");
+      const auto apart = grad_through(x, targets, weights, false, contiguous);
+      const auto into = grad_through(x, targets, weights, true, contiguous);
+      EXPECT_TRUE(into.grad.equal(apart.grad));
+      EXPECT_TRUE(into.logits_after.equal(apart.grad / 2));
     }
   }
 }

@@ -116,19 +116,41 @@
 // one backward, instead of an fp32 copy of the (tokens, vocabulary) block, a log_softmax whose output
 // is kept, a gather and an argmax):
 //
-//   cross_entropy_rows(Tensor logits, Tensor targets, int ignore_index) -> (Tensor loss, Tensor lse,
-//                                                                          Tensor predicted)
+//   cross_entropy_rows(Tensor logits, Tensor targets, int ignore_index, bool grad_into_logits=False)
+//       -> (Tensor loss, Tensor lse, Tensor predicted)
 //     Per row r of logits (rows, vocab) (any row stride): lse = log Σ_j exp(logits[r, j]), loss =
 //     lse − logits[r, targets[r]], predicted = the first index of the row's maximum; targets (rows)
 //     int64. Rows whose target is ignore_index: loss 0, lse 0, predicted −1. loss and lse fp32 (fp64
 //     for fp64 logits), predicted int64. Differentiable in logits through loss. A target outside
 //     [0, vocab) that is not ignore_index: an error on the ATen path, a NaN loss for that row on CUDA
 //     (where checking would wait for the device). CUDA: fp32, fp16, bf16; otherwise the ATen
-//     implementation with a one-time warning.
+//     implementation with a one-time warning. grad_into_logits: the backward writes dlogits over the
+//     logits (cross_entropy_rows_bw_) instead of into a new (rows, vocab) block, for callers that hold
+//     no other reference to the logits (the training step: 3.1 GiB less at the 164M model's B16); a
+//     second backward through the same graph then fails autograd's check of the saved logits.
 //   cross_entropy_rows_bw(Tensor dloss, Tensor logits, Tensor targets, Tensor lse, int ignore_index)
 //       -> Tensor dlogits
 //     dlogits[r, j] = dloss[r] · (exp(logits[r, j] − lse[r]) − [j = targets[r]]), 0 on ignored rows;
 //     dloss and lse (rows) in the forward's loss dtype; dlogits contiguous in logits' dtype.
+//   cross_entropy_rows_bw_(Tensor(a!) logits, Tensor dloss, Tensor targets, Tensor lse, int ignore_index)
+//       -> Tensor(a!)
+//     The same gradient written over logits (by the kernel itself where logits are contiguous).
+//
+// The blocks' pre-norm (xlstm-spec.md §1.3; kernel in kernels/norm/layer_norm.cu: one pass, and under
+// autocast the output already in the dtype its Linear would cast it to):
+//
+//   layer_norm(Tensor x, Tensor? weight, Tensor? bias, float weight_offset, float eps,
+//              ScalarType? out_dtype=None) -> (Tensor y, Tensor mean, Tensor rstd)
+//     y = (x − mean) · rstd · (weight_offset + weight) + bias over the last dimension E of x, with
+//     rstd = 1 / sqrt(biased variance + eps); the scale and bias cast to x's dtype first (as LayerNorm
+//     applies them), absent ones skipped; computed in fp32 (fp64 for fp64 x). y in out_dtype: x's
+//     dtype, or bf16 / fp16 for fp32 x. mean and rstd (x's leading dimensions) fp32 (fp64) for the
+//     backward. CUDA: fp32, fp16, bf16 with E a multiple of 4 up to 2048; otherwise the ATen
+//     implementation with a one-time warning.
+//   layer_norm_bw(Tensor dy, Tensor x, Tensor? weight, Tensor? bias, float weight_offset, Tensor mean,
+//                 Tensor rstd) -> (dx, dweight, dbias)
+//     dy like y; dx in x's dtype; dweight, dbias in their parameters' dtypes, undefined for absent ones
+//     (summed over the rows in a fixed order on CUDA: bit-reproducible).
 #pragma once
 
 #include <torch/torch.h>
@@ -242,16 +264,37 @@ std::optional<std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Ten
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> cross_entropy_rows(const torch::Tensor& logits,
                                                                            const torch::Tensor& targets,
-                                                                           int64_t ignore_index);
+                                                                           int64_t ignore_index,
+                                                                           bool grad_into_logits = false);
 
 torch::Tensor cross_entropy_rows_bw(const torch::Tensor& dloss, const torch::Tensor& logits,
                                     const torch::Tensor& targets, const torch::Tensor& lse, int64_t ignore_index);
+
+torch::Tensor& cross_entropy_rows_bw_(torch::Tensor& logits, const torch::Tensor& dloss, const torch::Tensor& targets,
+                                      const torch::Tensor& lse, int64_t ignore_index);
 
 // The loss's dispatch: (loss, predicted) of cross_entropy_rows on CUDA tensors (built with the kernels),
 // else std::nullopt and the caller runs ATen's cross-entropy. Differentiable.
 std::optional<std::tuple<torch::Tensor, torch::Tensor>> cross_entropy_on_device(const torch::Tensor& logits,
                                                                                 const torch::Tensor& targets,
-                                                                                int64_t ignore_index);
+                                                                                int64_t ignore_index,
+                                                                                bool grad_into_logits = false);
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layer_norm(const torch::Tensor& x, const OptTensor& weight,
+                                                                   const OptTensor& bias, double weight_offset,
+                                                                   double eps,
+                                                                   std::optional<torch::ScalarType> out_dtype = {});
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> layer_norm_bw(const torch::Tensor& dy, const torch::Tensor& x,
+                                                                      const OptTensor& weight, const OptTensor& bias,
+                                                                      double weight_offset, const torch::Tensor& mean,
+                                                                      const torch::Tensor& rstd);
+
+// The norms' dispatch: y of layer_norm on CUDA tensors (built with the kernels), else std::nullopt and
+// the caller runs ATen's layer norm. Undefined parameters count as absent. Differentiable.
+std::optional<torch::Tensor> layer_norm_on_device(const torch::Tensor& x, const torch::Tensor& weight,
+                                                  const torch::Tensor& bias, double weight_offset, double eps,
+                                                  torch::ScalarType out_dtype);
 
 // The NeurIPS mLSTM cell with its gate projections (src/ops/mlstm_gated.cpp): i = w_i [q; k; v] + b_i,
 // f = w_f [q; k; v] + b_f (w (NH, 3 Di), b (NH) or undefined; the pre-activations rounded to q's dtype

@@ -1,5 +1,6 @@
-// Device primitives shared by the mLSTM and sLSTM kernels: conversions between the input dtypes and
-// fp32, the sigmoid and a stable log-sigmoid, ldmatrix loads and the m16n8k16 tensor-core product (fp32 accumulation).
+// Device primitives shared by the kernels: conversions between the input dtypes and fp32, the sigmoid
+// and a stable log-sigmoid, a warp's sum, ldmatrix loads and the m16n8k16 tensor-core product (fp32
+// accumulation).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -29,6 +30,13 @@ __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) { re
 
 __device__ __forceinline__ float logsigmoid(float x) { return fminf(x, 0.f) - log1pf(expf(-fabsf(x))); }
 __device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
+
+// The sum of v over the 32 lanes of the warp, in every lane.
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
 
 __device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const void* p) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));

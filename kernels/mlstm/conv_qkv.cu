@@ -6,7 +6,7 @@ namespace {
 
 template <class T>
 cudaError_t launch(const ConvQkvParams& p, bool backward, cudaStream_t stream) {
-  const dim3 grid(p.grid_x, (p.D / 4 + kThreads - 1) / kThreads);
+  const dim3 grid(p.grid_x, (p.D + kThreads - 1) / kThreads);
   if (backward) conv_qkv_bw_kernel<T><<<grid, kThreads, 0, stream>>>(p);
   else conv_qkv_fw_kernel<T><<<grid, kThreads, 0, stream>>>(p);
   return cudaGetLastError();
@@ -24,10 +24,11 @@ cudaError_t dispatch(const ConvQkvParams& p, bool backward, cudaStream_t stream)
 }  // namespace
 
 void conv_qkv_grid(ConvQkvParams& p, int sms) {
-  // About four CTAs per multiprocessor in all; at least 8 tokens per CTA.
-  const int64_t blocks_y = (p.D / 4 + kThreads - 1) / kThreads;
+  // About eight CTAs per multiprocessor in all (the forward's fit at once, the backward's in two waves of
+  // four); at least 8 tokens per CTA.
+  const int64_t blocks_y = (p.D + kThreads - 1) / kThreads;
   const int64_t tokens = static_cast<int64_t>(p.B) * p.S;
-  int64_t per_cta = (tokens * blocks_y + 4LL * sms - 1) / (4LL * sms);
+  int64_t per_cta = (tokens * blocks_y + 8LL * sms - 1) / (8LL * sms);
   per_cta = per_cta < 8 ? 8 : per_cta;
   per_cta = per_cta > p.S ? p.S : per_cta;
   p.tokens_per_cta = static_cast<int>(per_cta);

@@ -17,18 +17,21 @@ struct TokenTensor {
   int64_t sb = 0, ss = 0;
 };
 
-constexpr int kConvQkvBlock = 4;   // the projections' block size (qkv_proj_blocksize) the kernels cover
-constexpr int kConvQkvKernel = 4;  // the convolution's kernel size the kernels cover
+constexpr int kConvQkvBlock = 4;     // the projections' block size (qkv_proj_blocksize) the kernels cover
+constexpr int kConvQkvKernel = 4;    // the convolution's kernel size the kernels cover
+constexpr int kConvQkvThreads = 128;  // channels per CTA (a thread per channel)
 
 // Weights fp32 contiguous: conv_w (D, K), conv_b (D) or null, wq, wk, wv (D / 4, 4, 4) (y[o] = Σ_i W[o][i] x[i]
 // per block), bq, bk, bv (D) or null. The outputs c, q, k, v are (B, S, D) contiguous. The backward's
-// inputs dc (null: zero), dq, dk, dv; dx (B, S, D) contiguous; partial (grid_x, D / 4, kConvQkvGrads) fp32
-// holds each CTA's sums of the parameter gradients (added up by the caller in a fixed order).
-constexpr int kConvQkvGrads = 3 * 16 + 4 * kConvQkvKernel + 4 + 3 * 4;  // dwq, dwk, dwv, dconv_w, dconv_b, dbq, dbk, dbv
+// inputs dc (null: zero), dq, dk, dv; dx (B, S, D) contiguous; partial (grid_x, D, kConvQkvGrads) fp32
+// holds each CTA's sums of the parameter gradients (added up by the caller in a fixed order); channel
+// d = 4j + i: dwq[j][o][i], dwk[j][o][i], dwv[j][o][i] for o = 0..3, dconv_w[d][k], dconv_b[d], dbq[d],
+// dbk[d], dbv[d].
+constexpr int kConvQkvGrads = 3 * 4 + kConvQkvKernel + 4;
 struct ConvQkvParams {
   DType dtype = DType::f32;
   int B = 0, S = 0, D = 0;
-  int tokens_per_cta = 0, grid_x = 0;  // grid_x = B * ceil(S / tokens_per_cta)
+  int tokens_per_cta = 0, grid_x = 0;  // grid (grid_x, ceil(D / kConvQkvThreads)); grid_x = B * ceil(S / tokens_per_cta)
   TokenTensor x;
   const float* conv_w = nullptr;
   const float* conv_b = nullptr;

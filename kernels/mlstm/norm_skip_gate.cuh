@@ -2,38 +2,26 @@
 //   y = (GroupNorm_NH(h) * (1 + norm_weight) + skip * c) * silu(z)
 // with h the cell output (B, NH, S, DH), c the convolved input after SiLU and z the gate half of the
 // up-projection. ATen runs this as a transpose copy, a group norm in fp32 and four pointwise kernels
-// (and about twice that backward); here one warp handles one (token, head) row of DH channels, keeps
-// its values in registers (lane l owns channels l, l + 32, ..., so DH <= 32 J), reduces mean and
-// variance with shuffles and writes y once. The backward recomputes the normalised values from the
-// saved mean and rstd; the parameter gradients are summed per warp in registers, then per CTA in a
-// fixed warp order into one slice per CTA (no atomics: the result is bit-reproducible). A CTA covers
-// one head (blockIdx.y) and a contiguous range of tokens, so its lanes own fixed channels. Statistics
-// and all arithmetic in fp32; y, dh, dc, dz in the input dtype.
-// The kernel bodies use no CUDA feature beyond thread indices, warp shuffles and __syncthreads, so
-// tests/sim_fused_kernels.cpp also runs them on the CPU (tests/kernel_simulation.h).
+// (and about twice that backward); here one warp handles one (token, head) row of DH channels in the
+// channel-group layout of common/row_groups.cuh (lane l owns channels 4l + 128j .. + 3: one vector access per
+// group, J = ceil(DH / 128) groups), reduces mean and variance with shuffles and writes y once. The
+// forward loads the next row before the current row's stores (which the compiler may not move loads
+// past); the backward recomputes the normalised values from the saved mean and rstd, sums the parameter
+// gradients per lane, then per CTA in a fixed warp order into one slice per CTA (no atomics: the result
+// is bit-reproducible). A CTA covers one head (blockIdx.y) and a contiguous range of tokens, so its
+// lanes own fixed channels. Statistics and all arithmetic in fp32; y, dh, dc, dz in the input dtype.
+// v2 (a lane per channel l + 32j, 2-byte accesses, no look-ahead) ran at ~1.7x its memory floor.
+// The kernel bodies use no CUDA feature beyond thread indices, warp shuffles, __shared__ and
+// __syncthreads, so tests/sim_fused_kernels.cpp also runs them on the CPU (tests/kernel_simulation.h).
 #pragma once
 
-#include "common/device.cuh"
+#include "common/row_groups.cuh"
 #include "mlstm/norm_skip_gate.h"
 
 namespace xlstm::kernels {
 namespace {
 
-constexpr int kWarps = 8;
-
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-// The tokens [r0, r1) of this CTA.
-__device__ __forceinline__ void cta_rows(const NormSkipGateParams& p, int64_t& r0, int64_t& r1) {
-  const int64_t rows = static_cast<int64_t>(p.B) * p.S;
-  const int64_t per_cta = (rows + gridDim.x - 1) / gridDim.x;
-  r0 = blockIdx.x * per_cta;
-  r1 = r0 + per_cta < rows ? r0 + per_cta : rows;
-}
+constexpr int kWarps = 4;
 
 // Start of the (token r, head hd) row of a (B, NH, S, DH) tensor.
 __device__ __forceinline__ int64_t head_row(const NormSkipGateParams& p, int64_t r, int hd) {
@@ -41,28 +29,28 @@ __device__ __forceinline__ int64_t head_row(const NormSkipGateParams& p, int64_t
   return ((b * p.NH + hd) * p.S + s) * p.DH;
 }
 
-// The scale 1 + norm_weight and the skip weight of the lane's channels of head hd (0 beyond DH).
-template <int J>
-__device__ __forceinline__ void lane_parameters(const NormSkipGateParams& p, int hd, int lane, float (&w1)[J],
-                                                float (&sk)[J]) {
+// The scale 1 + norm_weight and the skip weight of channels c .. c + 3 of head hd (read-only loads,
+// L1-resident after the first row, which the compiler may move past the row's stores).
+__device__ __forceinline__ void channel_parameters(const NormSkipGateParams& p, int hd, int c, float (&w1)[4],
+                                                   float (&sk)[4]) {
 #pragma unroll
-  for (int j = 0; j < J; ++j) {
-    const int ch = lane + 32 * j;
-    w1[j] = ch < p.DH ? 1.f + p.norm_weight[hd * p.DH + ch] : 0.f;
-    sk[j] = ch < p.DH ? p.skip[hd * p.DH + ch] : 0.f;
+  for (int i = 0; i < 4; ++i) {
+    w1[i] = 1.f + __ldg(p.norm_weight + hd * p.DH + c + i);
+    sk[i] = __ldg(p.skip + hd * p.DH + c + i);
   }
 }
 
-// The lane's channels of one row (0 beyond DH). Every load of a row is issued before the row's stores:
-// the compiler may not move a load past a store to memory that could alias it, so loads interleaved
-// with stores would cost one memory latency per channel group instead of one per row.
+// One (token, head) row's inputs: h, c, z.
+template <int J>
+struct RowIn {
+  float h[J][4], c[J][4], z[J][4];
+};
+
 template <class T, int J>
-__device__ __forceinline__ void load_row(const T* row, int lane, int DH, float (&v)[J]) {
-#pragma unroll
-  for (int j = 0; j < J; ++j) {
-    const int ch = lane + 32 * j;
-    v[j] = ch < DH ? to_float(row[ch]) : 0.f;
-  }
+__device__ __forceinline__ void load_row(const NormSkipGateParams& p, int64_t r, int hd, int lane, RowIn<J>& in) {
+  load_groups<T, J>(static_cast<const T*>(p.h) + head_row(p, r, hd), lane, p.DH, in.h);
+  load_groups<T, J>(static_cast<const T*>(p.c) + r * p.c_row + hd * p.DH, lane, p.DH, in.c);
+  load_groups<T, J>(static_cast<const T*>(p.z) + r * p.z_row + hd * p.DH, lane, p.DH, in.z);
 }
 
 template <class T, int J>
@@ -70,38 +58,33 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_fw_kernel(NormSkip
   const int hd = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5, DH = p.DH;
   const int64_t Di = static_cast<int64_t>(p.NH) * DH;
   int64_t r0, r1;
-  cta_rows(p, r0, r1);
-  float w1[J], sk[J];
-  lane_parameters<J>(p, hd, lane, w1, sk);
-  const float inv_dh = 1.f / static_cast<float>(DH);
+  cta_row_range(static_cast<int64_t>(p.B) * p.S, r0, r1);
+  RowIn<J> in;
+  if (r0 + warp < r1) load_row<T>(p, r0 + warp, hd, lane, in);
   for (int64_t r = r0 + warp; r < r1; r += kWarps) {
-    float x[J], cv[J], zv[J], sum = 0.f;
-    load_row<T, J>(static_cast<const T*>(p.h) + head_row(p, r, hd), lane, DH, x);
-    load_row<T, J>(static_cast<const T*>(p.c) + r * p.c_row + hd * DH, lane, DH, cv);
-    load_row<T, J>(static_cast<const T*>(p.z) + r * p.z_row + hd * DH, lane, DH, zv);
-#pragma unroll
-    for (int j = 0; j < J; ++j) sum += x[j];
-    const float mean = warp_sum(sum) * inv_dh;
-    float sq = 0.f;
-#pragma unroll
-    for (int j = 0; j < J; ++j) {
-      const float d = lane + 32 * j < DH ? x[j] - mean : 0.f;
-      sq += d * d;
-    }
-    const float rstd = rsqrtf(warp_sum(sq) * inv_dh + p.eps);
+    RowIn<J> next;
+    if (r + kWarps < r1) load_row<T>(p, r + kWarps, hd, lane, next);
+    float mean, rstd;
+    row_stats(in.h, lane, DH, p.eps, mean, rstd);
     T* y = static_cast<T*>(p.y) + r * Di + hd * DH;
 #pragma unroll
     for (int j = 0; j < J; ++j) {
-      const int ch = lane + 32 * j;
-      if (ch < DH) {
-        const float pre = (x[j] - mean) * rstd * w1[j] + sk[j] * cv[j];
-        y[ch] = from_float<T>(pre * zv[j] * sigmoid(zv[j]));
+      const int c = group_channel(lane, j);
+      if (c >= DH) continue;
+      float w1[4], sk[4], out[4];
+      channel_parameters(p, hd, c, w1, sk);
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const float pre = (in.h[j][i] - mean) * rstd * w1[i] + sk[i] * in.c[j][i];
+        out[i] = pre * in.z[j][i] * sigmoid(in.z[j][i]);
       }
+      store4(y + c, out);
     }
     if (lane == 0) {
       p.mean[r * p.NH + hd] = mean;
       p.rstd[r * p.NH + hd] = rstd;
     }
+    in = next;
   }
 }
 
@@ -110,68 +93,48 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_bw_kernel(NormSkip
   const int hd = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5, DH = p.DH;
   const int64_t Di = static_cast<int64_t>(p.NH) * DH;
   int64_t r0, r1;
-  cta_rows(p, r0, r1);
-  float w1[J], sk[J], acc_w[J], acc_s[J];
-  lane_parameters<J>(p, hd, lane, w1, sk);
-#pragma unroll
-  for (int j = 0; j < J; ++j) acc_w[j] = acc_s[j] = 0.f;
-  const float inv_dh = 1.f / static_cast<float>(DH);
+  cta_row_range(static_cast<int64_t>(p.B) * p.S, r0, r1);
+  float acc_w[J][4] = {}, acc_s[J][4] = {};
   for (int64_t r = r0 + warp; r < r1; r += kWarps) {
-    const int64_t hrow = head_row(p, r, hd);
-    // xh: h, then its normalised value; dxh: dy, then d(normalised h).
-    float xh[J], cv[J], zv[J], dxh[J], a = 0.f, b = 0.f;
-    load_row<T, J>(static_cast<const T*>(p.h) + hrow, lane, DH, xh);
-    load_row<T, J>(static_cast<const T*>(p.c) + r * p.c_row + hd * DH, lane, DH, cv);
-    load_row<T, J>(static_cast<const T*>(p.z) + r * p.z_row + hd * DH, lane, DH, zv);
-    load_row<T, J>(static_cast<const T*>(p.dy) + r * Di + hd * DH, lane, DH, dxh);
+    // in.h: h, then its normalised value; g: dy, then the gradient of the normalised h, then dh.
+    RowIn<J> in;
+    float g[J][4];
+    load_row<T>(p, r, hd, lane, in);
+    load_groups<T, J>(static_cast<const T*>(p.dy) + r * Di + hd * DH, lane, DH, g);
     const float mean = p.mean[r * p.NH + hd], rstd = p.rstd[r * p.NH + hd];
     T* dc = static_cast<T*>(p.dc) + r * p.dc_row + hd * DH;
     T* dz = static_cast<T*>(p.dz) + r * p.dz_row + hd * DH;
 #pragma unroll
     for (int j = 0; j < J; ++j) {
-      const int ch = lane + 32 * j;
-      if (ch < DH) {
-        xh[j] = (xh[j] - mean) * rstd;
-        const float zf = zv[j], sg = sigmoid(zf), dyf = dxh[j];
-        const float g = dyf * zf * sg;  // d(pre)
-        const float pre = xh[j] * w1[j] + sk[j] * cv[j];
-        dz[ch] = from_float<T>(dyf * pre * sg * (1.f + zf * (1.f - sg)));
-        dc[ch] = from_float<T>(g * sk[j]);
-        acc_w[j] += g * xh[j];
-        acc_s[j] += g * cv[j];
-        dxh[j] = g * w1[j];
-        a += dxh[j];
-        b += dxh[j] * xh[j];
-      } else {
-        xh[j] = dxh[j] = 0.f;
+      const int c = group_channel(lane, j);
+      float w1[4] = {0.f, 0.f, 0.f, 0.f}, sk[4] = {0.f, 0.f, 0.f, 0.f}, dcv[4], dzv[4];
+      if (c < DH) channel_parameters(p, hd, c, w1, sk);
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const float xh = c < DH ? (in.h[j][i] - mean) * rstd : 0.f;
+        const float zf = in.z[j][i], sg = sigmoid(zf), dy = g[j][i];
+        const float gp = dy * zf * sg;  // d(pre)
+        const float pre = xh * w1[i] + sk[i] * in.c[j][i];
+        dzv[i] = dy * pre * sg * (1.f + zf * (1.f - sg));
+        dcv[i] = gp * sk[i];
+        acc_w[j][i] += gp * xh;
+        acc_s[j][i] += gp * in.c[j][i];
+        in.h[j][i] = xh;
+        g[j][i] = gp * w1[i];
+      }
+      if (c < DH) {
+        store4(dz + c, dzv);
+        store4(dc + c, dcv);
       }
     }
-    a = warp_sum(a) * inv_dh;
-    b = warp_sum(b) * inv_dh;
-    T* dh = static_cast<T*>(p.dh) + hrow;
-#pragma unroll
-    for (int j = 0; j < J; ++j) {
-      const int ch = lane + 32 * j;
-      if (ch < DH) dh[ch] = from_float<T>(rstd * (dxh[j] - a - xh[j] * b));
-    }
+    normalise_backward(in.h, g, rstd, DH);
+    store_groups<T, J>(static_cast<T*>(p.dh) + head_row(p, r, hd), lane, DH, g);
   }
-  // The CTA's parameter-gradient sums, warp after warp (a fixed order), into its slice of partial.
-  __shared__ float sum[2][32 * J];
-  for (int w = 0; w < kWarps; ++w) {
-    if (warp == w) {
-#pragma unroll
-      for (int j = 0; j < J; ++j) {
-        sum[0][lane + 32 * j] = (w == 0 ? 0.f : sum[0][lane + 32 * j]) + acc_w[j];
-        sum[1][lane + 32 * j] = (w == 0 ? 0.f : sum[1][lane + 32 * j]) + acc_s[j];
-      }
-    }
-    __syncthreads();
-  }
+  // The CTA's parameter-gradient sums into its slice of partial: d(norm_weight), then d(skip).
+  __shared__ float sum[128 * J];
   float* out = p.partial + static_cast<int64_t>(blockIdx.x) * 2 * Di + hd * DH;
-  for (int ch = threadIdx.x; ch < DH; ch += kWarps * 32) {
-    out[ch] = sum[0][ch];
-    out[Di + ch] = sum[1][ch];
-  }
+  cta_column_sums(acc_w, sum, out, DH);
+  cta_column_sums(acc_s, sum, out + Di, DH);
 }
 
 }  // namespace

@@ -11,8 +11,9 @@
 
 namespace xlstm::kernels {
 
-// Rows are the B*S tokens (n = b*S + s). h / dh (B, NH, S, DH) contiguous; c, z, dc, dz (rows, NH*DH)
-// with unit channel stride and the given row strides; y and dy (rows, NH*DH) contiguous; mean, rstd
+// Rows are the B*S tokens (n = b*S + s); DH a multiple of 4 and every row (of each head) 16-byte (fp32)
+// or 8-byte aligned (common/row_groups.cuh). h / dh (B, NH, S, DH) contiguous; c, z, dc, dz (rows, NH*DH)
+// with unit channel stride and the given row strides (multiples of 4); y and dy (rows, NH*DH) contiguous; mean, rstd
 // (rows, NH) fp32; norm_weight, skip (NH*DH) fp32; partial (grid_rows, 2, NH*DH) fp32 (backward: the
 // per-CTA sums of d(norm_weight) and d(skip), added up by the caller in a fixed order).
 struct NormSkipGateParams {

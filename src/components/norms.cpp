@@ -1,6 +1,10 @@
 // LayerNorm / MultiHeadLayerNorm (NeurIPS, weight offset) and RMSNorm / MultiHeadLayerNorm (xLSTM-Large).
 #include "xlstm/components/norms.h"
 
+#include <ATen/autocast_mode.h>
+
+#include "xlstm/ops.h"
+
 namespace xlstm {
 
 namespace {
@@ -39,6 +43,14 @@ torch::Tensor LayerNormImpl::scale(const torch::Tensor& like) const {
 
 torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() >= 1 && x.size(-1) == ndim_, "LayerNorm: expected input (..., ", ndim_, "), got ", x.sizes());
+  // The op on CUDA where it returns what ATen would: without autocast in x's dtype; under autocast
+  // (which runs layer_norm in fp32) for fp32 x, in fp32 or, feeding a Linear, in the autocast dtype.
+  const auto device = x.device().type();
+  const bool autocast = at::autocast::is_autocast_enabled(device);
+  if (!autocast || x.scalar_type() == torch::kFloat32) {
+    const auto out = autocast && feeds_linear_ ? at::autocast::get_autocast_dtype(device) : x.scalar_type();
+    if (auto y = ops::layer_norm_on_device(x, weight, bias, 1.0, eps_, out)) return *y;
+  }
   const auto b = bias.defined() ? bias.to(x.scalar_type()) : torch::Tensor();
   return torch::layer_norm(x, {ndim_}, scale(x), b, eps_);
 }

@@ -110,31 +110,33 @@ ConvQkvBwOut conv_qkv_bw_cuda(const OptTensor& dc, const torch::Tensor& dq, cons
   p.dk = tokens(dk, keep);
   p.dv = tokens(dv, keep);
   auto dx = torch::empty(x.sizes(), x.options());
-  const int64_t NB = x.size(2) / K::kConvQkvBlock;
-  auto partial = torch::empty({p.grid_x, NB, K::kConvQkvGrads}, x.options().dtype(torch::kFloat32));
+  auto partial = torch::empty({p.grid_x, x.size(2), K::kConvQkvGrads}, x.options().dtype(torch::kFloat32));
   p.dx = dx.data_ptr();
   p.partial = partial.data_ptr<float>();
   C10_CUDA_CHECK(K::conv_qkv_bw_cuda(p, at::cuda::getCurrentCUDAStream()));
-  // The CTAs' slices added in a fixed order; per block: dwq, dwk, dwv [o][i], dconv_w [i][k], dconv_b, dbq,
-  // dbk, dbv (kernels/mlstm/conv_qkv.h).
-  const auto g = partial.sum(0);  // (NB, kConvQkvGrads)
-  const int64_t Kc = K::kConvQkvKernel, D = x.size(2);
+  // The CTAs' slices added in a fixed order; per channel 4j + i: dwq, dwk, dwv [j][o][i] by o, dconv_w,
+  // dconv_b, dbq, dbk, dbv (kernels/mlstm/conv_qkv.h).
+  const auto g = partial.sum(0);  // (D, kConvQkvGrads)
+  const int64_t Kc = K::kConvQkvKernel, D = x.size(2), NB = D / K::kConvQkvBlock;
   const auto part = [&](int64_t at, int64_t n) { return g.narrow(1, at, n); };
   const auto like = [](const torch::Tensor& grad, const torch::Tensor& param) {
     return grad.reshape(param.sizes()).to(param.scalar_type());
   };
+  const auto block_grad = [&](int64_t at, const torch::Tensor& w) {  // (D, o) -> (NB, o, i)
+    return like(part(at, 4).reshape({NB, 4, 4}).transpose(1, 2), w);
+  };
   const auto bias_grad = [&](int64_t at, const OptTensor& b) {
-    return b && b->defined() ? like(part(at, 4), *b) : torch::Tensor();
+    return b && b->defined() ? like(part(at, 1), *b) : torch::Tensor();
   };
   return {dx,
-          like(part(48, 4 * Kc).reshape({D, 1, Kc}), conv_weight),
-          bias_grad(48 + 4 * Kc, conv_bias),
-          like(part(0, 16), wq),
-          like(part(16, 16), wk),
-          like(part(32, 16), wv),
-          bias_grad(52 + 4 * Kc, bq),
-          bias_grad(56 + 4 * Kc, bk),
-          bias_grad(60 + 4 * Kc, bv)};
+          like(part(12, Kc), conv_weight),
+          bias_grad(12 + Kc, conv_bias),
+          block_grad(0, wq),
+          block_grad(4, wk),
+          block_grad(8, wv),
+          bias_grad(13 + Kc, bq),
+          bias_grad(14 + Kc, bk),
+          bias_grad(15 + Kc, bv)};
 }
 
 }  // namespace

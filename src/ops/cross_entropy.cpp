@@ -3,6 +3,7 @@
 #include "ops/cross_entropy.h"
 
 #include <torch/csrc/autograd/functions/utils.h>
+#include <torch/csrc/autograd/variable.h>
 #include <torch/library.h>
 
 #include "ops/tensor_args.h"
@@ -34,7 +35,7 @@ void check_cross_entropy_bw_args(const char* op, const torch::Tensor& dloss, con
 }
 
 CrossEntropyOut reference_cross_entropy_rows(const torch::Tensor& logits, const torch::Tensor& targets,
-                                             int64_t ignore_index) {
+                                             int64_t ignore_index, bool /*grad_into_logits*/) {
   check_cross_entropy_args("cross_entropy_rows", logits, targets);
   const auto x = logits.to(aten_compute_dtype(logits));
   const auto valid = targets.ne(ignore_index);
@@ -62,6 +63,12 @@ torch::Tensor reference_cross_entropy_rows_bw(const torch::Tensor& dloss, const 
   return (d * dloss.where(valid, 0).unsqueeze(1)).to(logits.scalar_type());
 }
 
+torch::Tensor& reference_cross_entropy_rows_bw_(torch::Tensor& logits, const torch::Tensor& dloss,
+                                                const torch::Tensor& targets, const torch::Tensor& lse,
+                                                int64_t ignore_index) {
+  return logits.copy_(reference_cross_entropy_rows_bw(dloss, logits, targets, lse, ignore_index));
+}
+
 namespace {
 
 using torch::autograd::AutogradContext;
@@ -70,31 +77,40 @@ using torch::autograd::variable_list;
 class CrossEntropyFunction : public torch::autograd::Function<CrossEntropyFunction> {
  public:
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& logits, const torch::Tensor& targets,
-                               int64_t ignore_index) {
+                               int64_t ignore_index, bool grad_into_logits) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     auto [loss, lse, predicted] = ops::cross_entropy_rows(logits, targets, ignore_index);
     ctx->save_for_backward({logits, targets, lse});
     ctx->saved_data["ignore_index"] = ignore_index;
+    ctx->saved_data["grad_into_logits"] = grad_into_logits;
     ctx->mark_non_differentiable({lse, predicted});
     return {loss, lse, predicted};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    if (!grads[0].defined()) return {torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    if (!grads[0].defined()) return variable_list(4);
     const auto dloss = grads[0].to(s[2].scalar_type()).contiguous();
-    return {ops::cross_entropy_rows_bw(dloss, s[0], s[1], s[2], ctx->saved_data["ignore_index"].toInt()),
-            torch::Tensor(), torch::Tensor()};
+    const int64_t ignore_index = ctx->saved_data["ignore_index"].toInt();
+    // Written over the saved logits where the caller gave them up: no second (rows, vocab) block. A
+    // second backward through this graph then fails autograd's check of the saved tensor's version.
+    auto logits = s[0];
+    if (!ctx->saved_data["grad_into_logits"].toBool())
+      return {ops::cross_entropy_rows_bw(dloss, logits, s[1], s[2], ignore_index), torch::Tensor(), torch::Tensor(),
+              torch::Tensor()};
+    ops::cross_entropy_rows_bw_(logits, dloss, s[1], s[2], ignore_index);
+    torch::autograd::impl::bump_version(logits);
+    return {logits, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
 CrossEntropyOut cross_entropy_autograd(const torch::Tensor& logits, const torch::Tensor& targets,
-                                       int64_t ignore_index) {
+                                       int64_t ignore_index, bool grad_into_logits) {
   if (!torch::autograd::compute_requires_grad(logits)) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     return ops::cross_entropy_rows(logits, targets, ignore_index);
   }
-  auto out = CrossEntropyFunction::apply(logits, targets, ignore_index);
+  auto out = CrossEntropyFunction::apply(logits, targets, ignore_index, grad_into_logits);
   return {out[0], out[1], out[2]};
 }
 
@@ -104,6 +120,7 @@ CrossEntropyOut cross_entropy_autograd(const torch::Tensor& logits, const torch:
 TORCH_LIBRARY_IMPL(xlstm, CPU, m) {
   m.impl("cross_entropy_rows", &xlstm::ops::detail::reference_cross_entropy_rows);
   m.impl("cross_entropy_rows_bw", &xlstm::ops::detail::reference_cross_entropy_rows_bw);
+  m.impl("cross_entropy_rows_bw_", &xlstm::ops::detail::reference_cross_entropy_rows_bw_);
 }
 
 TORCH_LIBRARY_IMPL(xlstm, Autograd, m) {

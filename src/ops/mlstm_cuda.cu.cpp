@@ -52,7 +52,7 @@ torch::Tensor rows_aligned(const torch::Tensor& t) {
   const int64_t vec = 16 / t.element_size();
   const bool ok = t.stride(3) == 1 && t.stride(0) % vec == 0 && t.stride(1) % vec == 0 && t.stride(2) % vec == 0 &&
                   reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
-  return ok ? t : t.contiguous();
+  return ok ? t : aligned16(t.contiguous());
 }
 
 K::SeqTensor seq(const torch::Tensor& t) { return {t.data_ptr(), t.stride(0), t.stride(1), t.stride(2)}; }

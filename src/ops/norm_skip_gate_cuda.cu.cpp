@@ -22,8 +22,9 @@ std::string norm_skip_gate_unsupported(const torch::Tensor& h) {
   const auto dt = h.scalar_type();
   if (dt != torch::kFloat32 && dt != torch::kFloat16 && dt != torch::kBFloat16)
     return std::string("dtype ") + c10::toString(dt);
-  if (h.size(3) > K::kNormSkipGateMaxDH)
-    return "head dim " + std::to_string(h.size(3)) + " (at most " + std::to_string(K::kNormSkipGateMaxDH) + ")";
+  if (h.size(3) % 4 != 0 || h.size(3) > K::kNormSkipGateMaxDH)
+    return "head dim " + std::to_string(h.size(3)) + " (a multiple of 4 up to " +
+           std::to_string(K::kNormSkipGateMaxDH) + ")";
   return {};
 }
 
@@ -37,11 +38,13 @@ bool use_kernels(const torch::Tensor& h) {
 // The distance between consecutive (b, s) rows of a (B, S, D) tensor.
 int64_t row_stride(const torch::Tensor& t) { return t.size(1) == 1 ? t.stride(0) : t.stride(1); }
 
-// A (B, S, D) tensor whose (b, s) rows are equally spaced with contiguous channels, as the kernels
-// address it (row r = b * S + s at r * row_stride); copied when it is not.
+// A (B, S, D) tensor whose (b, s) rows are equally spaced with contiguous channels and a row stride
+// that keeps them aligned, as the kernels address it (row r = b * S + s at r * row_stride); copied
+// when it is not.
 torch::Tensor token_rows(const torch::Tensor& t) {
-  const bool ok = t.stride(2) == 1 && (t.size(0) == 1 || t.stride(0) == t.size(1) * row_stride(t));
-  return ok ? t : t.contiguous();
+  const bool ok = t.stride(2) == 1 && row_stride(t) % 4 == 0 &&
+                  (t.size(0) == 1 || t.stride(0) == t.size(1) * row_stride(t));
+  return aligned16(ok ? t : t.contiguous());
 }
 
 K::NormSkipGateParams params(const torch::Tensor& h, const torch::Tensor& c, const torch::Tensor& z,
@@ -69,7 +72,8 @@ NormSkipGateOut norm_skip_gate_cuda(const torch::Tensor& h_in, const torch::Tens
   check_norm_skip_gate_args("mlstm_norm_skip_gate", h_in, c_in, z_in, norm_weight, skip);
   if (!use_kernels(h_in)) return reference_norm_skip_gate(h_in, c_in, z_in, norm_weight, skip, eps);
   const c10::cuda::CUDAGuard guard(h_in.device());
-  const auto h = h_in.contiguous(), c = token_rows(c_in), z = token_rows(z_in), w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
+  const auto h = aligned16(h_in.contiguous()), c = token_rows(c_in), z = token_rows(z_in);
+  const auto w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
   auto p = params(h, c, z, w, sk);
   p.eps = static_cast<float>(eps);
   auto y = torch::empty(c.sizes(), h.options());
@@ -91,8 +95,9 @@ NormSkipGateBwOut norm_skip_gate_bw_cuda(const torch::Tensor& dy_in, const torch
   if (!use_kernels(h_in))
     return reference_norm_skip_gate_bw(dy_in, h_in, c_in, z_in, norm_weight, skip, mean_in, rstd_in);
   const c10::cuda::CUDAGuard guard(h_in.device());
-  const auto h = h_in.contiguous(), c = token_rows(c_in), z = token_rows(z_in), w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
-  const auto dy = dy_in.contiguous(), mean = mean_in.contiguous(), rstd = rstd_in.contiguous();
+  const auto h = aligned16(h_in.contiguous()), c = token_rows(c_in), z = token_rows(z_in);
+  const auto w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
+  const auto dy = aligned16(dy_in.contiguous()), mean = mean_in.contiguous(), rstd = rstd_in.contiguous();
   auto p = params(h, c, z, w, sk);
   auto dh = torch::empty_like(h), dc = torch::empty(c.sizes(), h.options()), dz = torch::empty_like(dc);
   auto partial = torch::empty({p.grid_rows, 2, c.size(2)}, w.options());

@@ -175,9 +175,10 @@ std::optional<std::tuple<T, T, T, T>> conv_qkv_on_device(const T& x, const T& co
   return mlstm_conv_qkv(x, conv_weight, opt(conv_bias), wq, wk, wv, opt(bq), opt(bk), opt(bv));
 }
 
-std::tuple<T, T, T> cross_entropy_rows(const T& logits, const T& targets, int64_t ignore_index) {
-  static const auto handle = op<std::tuple<T, T, T>(const T&, const T&, int64_t)>("xlstm::cross_entropy_rows");
-  return handle.call(logits, targets, ignore_index);
+std::tuple<T, T, T> cross_entropy_rows(const T& logits, const T& targets, int64_t ignore_index, bool grad_into_logits) {
+  static const auto handle =
+      op<std::tuple<T, T, T>(const T&, const T&, int64_t, bool)>("xlstm::cross_entropy_rows");
+  return handle.call(logits, targets, ignore_index, grad_into_logits);
 }
 
 T cross_entropy_rows_bw(const T& dloss, const T& logits, const T& targets, const T& lse, int64_t ignore_index) {
@@ -186,9 +187,38 @@ T cross_entropy_rows_bw(const T& dloss, const T& logits, const T& targets, const
   return handle.call(dloss, logits, targets, lse, ignore_index);
 }
 
-std::optional<std::tuple<T, T>> cross_entropy_on_device(const T& logits, const T& targets, int64_t ignore_index) {
+T& cross_entropy_rows_bw_(T& logits, const T& dloss, const T& targets, const T& lse, int64_t ignore_index) {
+  static const auto handle =
+      op<T&(T&, const T&, const T&, const T&, int64_t)>("xlstm::cross_entropy_rows_bw_");
+  return handle.call(logits, dloss, targets, lse, ignore_index);
+}
+
+std::tuple<T, T, T> layer_norm(const T& x, const O& weight, const O& bias, double weight_offset, double eps,
+                               std::optional<torch::ScalarType> out_dtype) {
+  static const auto handle =
+      op<std::tuple<T, T, T>(const T&, const O&, const O&, double, double, std::optional<torch::ScalarType>)>(
+          "xlstm::layer_norm");
+  return handle.call(x, weight, bias, weight_offset, eps, out_dtype);
+}
+
+std::tuple<T, T, T> layer_norm_bw(const T& dy, const T& x, const O& weight, const O& bias, double weight_offset,
+                                  const T& mean, const T& rstd) {
+  static const auto handle =
+      op<std::tuple<T, T, T>(const T&, const T&, const O&, const O&, double, const T&, const T&)>(
+          "xlstm::layer_norm_bw");
+  return handle.call(dy, x, weight, bias, weight_offset, mean, rstd);
+}
+
+std::optional<T> layer_norm_on_device(const T& x, const T& weight, const T& bias, double weight_offset, double eps,
+                                      torch::ScalarType out_dtype) {
+  if (!XLSTM_WITH_CUDA || !x.is_cuda() || !at::isFloatingType(x.scalar_type())) return std::nullopt;
+  return std::get<0>(layer_norm(x, detail::opt(weight), detail::opt(bias), weight_offset, eps, out_dtype));
+}
+
+std::optional<std::tuple<T, T>> cross_entropy_on_device(const T& logits, const T& targets, int64_t ignore_index,
+                                                        bool grad_into_logits) {
   if (!XLSTM_WITH_CUDA || !logits.is_cuda() || !at::isFloatingType(logits.scalar_type())) return std::nullopt;
-  auto [loss, lse, predicted] = cross_entropy_rows(logits, targets, ignore_index);
+  auto [loss, lse, predicted] = cross_entropy_rows(logits, targets, ignore_index, grad_into_logits);
   return std::tuple<T, T>{loss, predicted};
 }
 

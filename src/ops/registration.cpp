@@ -1,7 +1,7 @@
 // Registers the `xlstm::` op schemas (documented in include/xlstm/ops.h) and their CPU kernels (the
 // ATen reference). The CUDA kernels are registered in {mlstm,slstm}_cuda.cu.cpp, the autograd kernels in
-// {mlstm,slstm}_autograd.cpp; mlstm_norm_skip_gate, mlstm_conv_qkv and cross_entropy_rows have their CPU
-// and autograd kernels in norm_skip_gate.cpp, conv_qkv.cpp and cross_entropy.cpp.
+// {mlstm,slstm}_autograd.cpp; mlstm_norm_skip_gate, mlstm_conv_qkv, cross_entropy_rows and layer_norm have
+// their CPU and autograd kernels in norm_skip_gate.cpp, conv_qkv.cpp, cross_entropy.cpp and layer_norm.cpp.
 #include <torch/library.h>
 
 #include "ops/mlstm_reference.h"
@@ -48,10 +48,21 @@ TORCH_LIBRARY(xlstm, m) {
       "Tensor? conv_bias, Tensor wq, Tensor wk, Tensor wv, Tensor? bq, Tensor? bk, Tensor? bv) -> (Tensor dx, "
       "Tensor dconv_weight, Tensor dconv_bias, Tensor dwq, Tensor dwk, Tensor dwv, Tensor dbq, Tensor dbk, "
       "Tensor dbv)");
-  m.def("cross_entropy_rows(Tensor logits, Tensor targets, int ignore_index) -> (Tensor loss, Tensor lse, Tensor predicted)");
+  m.def(
+      "layer_norm(Tensor x, Tensor? weight, Tensor? bias, float weight_offset, float eps, ScalarType? out_dtype=None) "
+      "-> (Tensor y, Tensor mean, Tensor rstd)");
+  m.def(
+      "layer_norm_bw(Tensor dy, Tensor x, Tensor? weight, Tensor? bias, float weight_offset, Tensor mean, "
+      "Tensor rstd) -> (Tensor dx, Tensor dweight, Tensor dbias)");
+  m.def(
+      "cross_entropy_rows(Tensor logits, Tensor targets, int ignore_index, bool grad_into_logits=False) -> "
+      "(Tensor loss, Tensor lse, Tensor predicted)");
   m.def(
       "cross_entropy_rows_bw(Tensor dloss, Tensor logits, Tensor targets, Tensor lse, int ignore_index) -> "
       "Tensor dlogits");
+  m.def(
+      "cross_entropy_rows_bw_(Tensor(a!) logits, Tensor dloss, Tensor targets, Tensor lse, int ignore_index) -> "
+      "Tensor(a!)");
 }
 
 TORCH_LIBRARY_IMPL(xlstm, CPU, m) {

@@ -38,13 +38,14 @@ torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss
 
 }  // namespace
 
-MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
+MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index,
+                       bool grad_into_logits) {
   const auto flat_targets = targets.reshape({-1});
   const auto flat_logits = logits.reshape({-1, logits.size(-1)});
   MaskedLoss out;
   // On CUDA one kernel reads the logits as they are (bf16 under autocast) and computes in fp32 what
   // the fp32 cross-entropy below does, keeping two floats per row for the backward.
-  if (auto fused = ops::cross_entropy_on_device(flat_logits, flat_targets, ignore_index)) {
+  if (auto fused = ops::cross_entropy_on_device(flat_logits, flat_targets, ignore_index, grad_into_logits)) {
     const auto& [row_loss, predicted] = *fused;
     const auto valid = flat_targets.ne(ignore_index);
     out.count = valid.sum().item<int64_t>();
@@ -76,7 +77,7 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
     AutocastGuard autocast(batch.inputs.device(), options.amp_dtype);
     logits = model.logits(batch.inputs);
   }
-  MaskedLoss loss = masked_loss(logits, batch.targets, options.ignore_index);
+  MaskedLoss loss = masked_loss(logits, batch.targets, options.ignore_index, model.logits_only_for_the_loss);
   StepStats stats;
   torch::Tensor objective = loss.loss;
   if (options.reducer) {
@@ -85,6 +86,7 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
     stats.count = loss.count;
     stats.tokens = batch.inputs.numel();
   }
+  logits.reset();  // the loss's backward may write the logits' gradient over them
   if (stats.count == 0) throw std::runtime_error("train_step: the batch has no target (all are ignore_index)");
   if (options.reducer) options.reducer->prepare();
   objective.backward();

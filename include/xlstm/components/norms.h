@@ -6,8 +6,11 @@
 // xLSTM-Large (RMSNorm, large::MultiHeadLayerNorm): plain `weight` initialised to 1, eps 1e-6;
 // with force_float32_reductions the normalisation runs in fp32 and is cast back to the input dtype
 // before weight and bias are applied (in the input dtype).
-// Every forward returns its input's dtype (parameters are cast to it). The xLSTM-Large norms create
-// their parameters with the given tensor options (dtype, device, meta).
+// Every forward returns its input's dtype (parameters are cast to it), except a LayerNorm told that
+// a Linear consumes it (feeds_linear): under CUDA autocast it returns an fp32 input normalised in the
+// autocast dtype, the cast the Linear would apply done in the norm's own pass. On CUDA LayerNorm runs
+// xlstm::layer_norm (one kernel each way). The xLSTM-Large norms create their parameters with the given
+// tensor options (dtype, device, meta).
 #pragma once
 
 #include <torch/torch.h>
@@ -22,6 +25,8 @@ class LayerNormImpl : public torch::nn::Module {
   void reset_parameters();  // weight 0 (scale 1), bias 0
   torch::Tensor forward(const torch::Tensor& x);  // over the last dim, x (..., ndim)
   double eps() const { return eps_; }
+  // The blocks set this on the norms whose output only a Linear reads (see above).
+  void feeds_linear(bool on) { feeds_linear_ = on; }
 
   torch::Tensor weight, bias;  // (ndim) each; undefined when disabled
 
@@ -29,6 +34,9 @@ class LayerNormImpl : public torch::nn::Module {
   torch::Tensor scale(const torch::Tensor& like) const;  // 1 + weight in like's dtype, or undefined
   int64_t ndim_;
   double eps_;
+
+ private:
+  bool feeds_linear_ = false;
 };
 TORCH_MODULE(LayerNorm);
 

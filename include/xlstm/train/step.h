@@ -21,7 +21,10 @@ struct MaskedLoss {
   torch::Tensor correct;  // scalar int64
   int64_t count = 0;
 };
-MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index);
+// grad_into_logits: the caller gives the logits up, so that on CUDA the backward may write the gradient
+// over them (ops::cross_entropy_rows) instead of into a second (tokens, vocabulary) block.
+MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index,
+                       bool grad_into_logits = false);
 
 struct StepOptions {
   double lr = 0;

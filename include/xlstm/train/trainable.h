@@ -19,12 +19,16 @@ struct TrainableModel {
   std::shared_ptr<torch::nn::Module> module;
   std::function<torch::Tensor(const torch::Tensor& input_ids)> logits;
   bool weight_decay_on_embedding = false;  // for the optimizer's groups
+  // Nothing but the loss reads the logits after the forward (the model keeps no reference and its
+  // last op does not save its output for its backward): the loss's backward may then write the
+  // gradient over them (train::masked_loss's grad_into_logits), one (tokens, vocabulary) block less.
+  bool logits_only_for_the_loss = false;
 };
 
 inline TrainableModel trainable(const xLSTMLMModel& model) {
   std::shared_ptr<xLSTMLMModelImpl> impl = model.ptr();
   return {impl, [impl](const torch::Tensor& ids) { return std::get<0>(impl->forward(ids)); },
-          impl->config.weight_decay_on_embedding};
+          impl->config.weight_decay_on_embedding, /*logits_only_for_the_loss=*/true};  // the head is a Linear
 }
 
 // The memory options of a `training` section on a model's block stack: recompute_blocks,
