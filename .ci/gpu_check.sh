@@ -89,7 +89,7 @@ if [ $checks = 1 ]; then
   summary "cuda tests ($(( $(date +%s) - t0 )) s): $(grep -E '^\[  (PASSED|FAILED)' "$OUT/cuda_tests.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Timeout|timed out" "$OUT/cuda_tests.log" | head -20
   # The mLSTM and sLSTM kernels on small cases under compute-sanitizer: out-of-bounds/misaligned accesses, and
-  # shared-memory races. The sLSTM cluster case has its own racecheck line: racecheck does not follow the
+  # shared-memory races; the fused layer ops' and the loss's CUDA tests under memcheck. The sLSTM cluster case has its own racecheck line: racecheck does not follow the
   # mbarrier ordering of its vector hand-over and reports the buffer reuse as hazards (kernels/NOTES.md).
   sanitize() {  # tool log-name gtest-filter
     timeout 300 compute-sanitizer --tool "$1" --error-exitcode 9 "$build/tests/xlstm_tests" --gtest_filter="$3" \
@@ -100,6 +100,7 @@ if [ $checks = 1 ]; then
   sanitize memcheck memcheck "$small:CudaSlstmOps.SmallClusterCaseForSanitizers"
   sanitize racecheck racecheck "$small"
   sanitize racecheck racecheck_slstm_cluster CudaSlstmOps.SmallClusterCaseForSanitizers
+  sanitize memcheck memcheck_fused_ops 'CudaConvQkv.*:CudaNormSkipGate.*:CudaLayerNorm.*:CudaCrossEntropy.*'
   timeout 120 "$build/examples/xlstm_demo" --config configs/xlstm_lm_readme.yaml --device cuda --batch 8 --seq 256 \
     > "$OUT/demo_cuda.log" 2>&1
   summary "demo on cuda (rc $?): $(grep -E 'forward|step' "$OUT/demo_cuda.log" | tr '\n' ';')"

@@ -113,6 +113,7 @@ inline float __shfl_xor_sync(unsigned, float v, int offset) {
 inline int __shfl_xor_sync(unsigned, int v, int offset) { return ::xlstm::testing::simulation::shfl_xor(v, offset); }
 inline void __syncthreads() { ::xlstm::testing::simulation::cta->all->wait(); }
 inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
+inline float __fdividef(float a, float b) { return a / b; }
 template <class V>
 V __ldg(const V* p) {
   return *p;

@@ -101,7 +101,8 @@ TEST(SimulatedKernels, ConvQkvMatchesTheReference) {
                         ConvQkvCase{2, 3, 64, 8, true, true, torch::kFloat32},
                         ConvQkvCase{2, 37, 520, 5, true, false, torch::kFloat32},
                         ConvQkvCase{2, 50, 32, 1, true, true, torch::kFloat32},
-                        ConvQkvCase{2, 40, 64, 9, true, true, torch::kBFloat16}}) {
+                        ConvQkvCase{2, 40, 64, 9, true, true, torch::kBFloat16},
+                        ConvQkvCase{1, 45, 32, 20, true, true, torch::kBFloat16}}) {  // 2.5 look-ahead groups
     std::ostringstream name;
     name << "B" << k.B << " S" << k.S << " D" << k.D << " tokens/CTA " << k.tokens_per_cta << (k.bias ? " bias" : "")
          << (k.dc ? " dc " : " ") << c10::toString(k.dt);

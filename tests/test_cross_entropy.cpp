@@ -226,7 +226,7 @@ TEST_F(CudaCrossEntropy, TrainingLossMatchesTheCpu) {
   targets.index_put_({0}, -1);
   const auto cpu = train::masked_loss(logits, targets, -1);
   const auto gpu = train::masked_loss(logits.to(torch::kCUDA), targets.to(torch::kCUDA), -1);
-  EXPECT_EQ(gpu.count, cpu.count);
+  EXPECT_EQ(gpu.count.item<int64_t>(), cpu.count.item<int64_t>());
   EXPECT_EQ(gpu.correct.item<int64_t>(), cpu.correct.item<int64_t>());
   EXPECT_NEAR(gpu.loss.item<double>(), cpu.loss.item<double>(), 1e-5);
 }

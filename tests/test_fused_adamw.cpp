@@ -1,7 +1,8 @@
 // The fused AdamW step and the multi-tensor gradient clipping of the training step
 // (xlstm/train/fused_adamw.h) against torch::optim::AdamW's own step and
 // torch::nn::utils::clip_grad_norm_: the same parameters and state over several steps, either step
-// continuing the other's state, parameters without a gradient left alone, amsgrad falling back.
+// continuing the other's state, parameters without a gradient left alone, a step dropped on the device
+// (found_inf) and its count taken back, amsgrad falling back.
 #include <functional>
 
 #include "testing.h"
@@ -82,6 +83,27 @@ TEST(FusedAdamW, EitherStepContinuesTheOther) {
   expect_same_params(own, mixed);
 }
 
+TEST(FusedAdamW, FoundInfDropsTheUpdateAndRewindTakesTheStepBack) {
+  AdamWSetup own = make_setup(), fused = make_setup();
+  run_steps(own, fused, 2, [&](int) { fused_adamw_step(*fused.optimizer); });
+  set_grads(fused, 2);
+  const auto& state = static_cast<torch::optim::AdamWParamState&>(
+      *fused.optimizer->state().at(fused.decay[0].unsafeGetTensorImpl()));
+  const auto param = fused.decay[0].detach().clone(), exp_avg = state.exp_avg().clone(),
+             exp_avg_sq = state.exp_avg_sq().clone();
+  fused_adamw_step(*fused.optimizer, torch::ones({1}));
+  EXPECT_TRUE(torch::equal(fused.decay[0], param));
+  EXPECT_TRUE(torch::equal(state.exp_avg(), exp_avg));
+  EXPECT_TRUE(torch::equal(state.exp_avg_sq(), exp_avg_sq));
+  EXPECT_EQ(state.step(), 3) << "the host's count advances with the launch";
+  rewind_adamw_step(*fused.optimizer);
+  EXPECT_EQ(state.step(), 2);
+  // found_inf 0: the step of the optimizer's own
+  run_steps(own, fused, 1, [&](int) { fused_adamw_step(*fused.optimizer, torch::zeros({1})); });
+  expect_same_params(own, fused);
+  EXPECT_FALSE(fused_adamw_applies(*make_setup(/*amsgrad=*/true).optimizer));
+}
+
 TEST(FusedAdamW, AmsgradFallsBackToTheOwnStep) {
   AdamWSetup own = make_setup(true), fused = make_setup(true);
   run_steps(own, fused, 3, [&](int) { fused_adamw_step(*fused.optimizer); });
@@ -99,13 +121,13 @@ TEST(FusedAdamW, ClipGradNormIsClipGradNorm) {
     params_b.push_back(b.no_decay[0]);
     params_b.push_back(b.no_decay[1]);  // without a gradient: skipped
     const double expected = torch::nn::utils::clip_grad_norm_(params_a, max_norm);
-    EXPECT_NEAR(clip_grad_norm(params_b, max_norm), expected, 1e-6 * expected);
+    EXPECT_NEAR(clip_grad_norm(params_b, max_norm).item<double>(), expected, 1e-6 * expected);
     for (size_t i = 0; i < params_a.size(); ++i) XLSTM_EXPECT_CLOSE(params_b[i].grad(), params_a[i].grad(), 1e-6);
   }
   AdamWSetup c = make_setup();
   set_grads(c, 0);
   const auto before = c.decay[0].grad().clone();
-  const double norm = clip_grad_norm(c.decay, std::nullopt);
+  const double norm = clip_grad_norm(c.decay, std::nullopt).item<double>();
   EXPECT_TRUE(torch::equal(c.decay[0].grad(), before)) << "no max_norm: the gradients stay";
   double sum = 0;
   for (const auto& p : c.decay) sum += p.grad().pow(2).sum().item<double>();

@@ -105,12 +105,63 @@ TEST(TrainLoop, MaskedLossCountsOnlyTargets) {
   const auto logits = torch::tensor({{{0.0, 0.0, 3.0}, {5.0, 0.0, 0.0}, {0.0, 9.0, 0.0}}});
   const auto targets = torch::tensor({{2, -1, 1}}, torch::kLong);
   const MaskedLoss l = masked_loss(logits, targets, -1);
-  EXPECT_EQ(l.count, 2);
+  EXPECT_EQ(l.count.item<int64_t>(), 2);
   EXPECT_EQ(l.correct.item<int64_t>(), 2);
   const double expected = (std::log(2 + std::exp(3.0)) - 3.0 + std::log(2 + std::exp(9.0)) - 9.0) / 2;
   EXPECT_NEAR(l.loss.item<double>(), expected, 1e-6);
   const MaskedLoss wrong = masked_loss(logits, torch::tensor({{0, -1, 1}}, torch::kLong), -1);
   EXPECT_EQ(wrong.correct.item<int64_t>(), 1);
+}
+
+TEST(TrainLoop, AStepThatCannotBeTakenChangesNothing) {
+  // A batch without a target, then an infinite head weight (a loss that is not finite): each step
+  // throws, with the parameters and AdamW's state as they were.
+  const auto splits = tiny_parity();
+  const int64_t ignore = splits[0].data->ignore_index();
+  auto model = tiny_model(4);
+  auto trainable = train::trainable(model);
+  auto optimizer = make_adamw(*model, tiny_training(), false);
+  data::Batch batch = data::make_batch(*splits[0].data, 0, 4);
+  train_step(trainable, *optimizer, batch, StepOptions{1e-2, 1.0, std::nullopt, ignore});  // AdamW state exists
+  const auto snapshot = [&] {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : model->parameters()) out.push_back(p.detach().clone());
+    for (const auto& [key, state] : optimizer->state())
+      out.push_back(static_cast<torch::optim::AdamWParamState&>(*state).exp_avg().clone());
+    return out;
+  };
+  const auto steps = [&] {
+    int64_t sum = 0;
+    for (const auto& [key, state] : optimizer->state()) sum += static_cast<torch::optim::AdamWParamState&>(*state).step();
+    return sum;
+  };
+  const auto expect_unchanged = [&](const std::vector<torch::Tensor>& before, int64_t steps_before) {
+    const auto after = snapshot();
+    ASSERT_EQ(after.size(), before.size());
+    for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(after[i], before[i])) << i;
+    EXPECT_EQ(steps(), steps_before);
+  };
+  auto before = snapshot();
+  int64_t steps_before = steps();
+  data::Batch no_target{batch.inputs, torch::full_like(batch.targets, ignore)};
+  EXPECT_THROW(
+      {
+        try {
+          train_step(trainable, *optimizer, no_target, StepOptions{1e-2, 1.0, std::nullopt, ignore});
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("no target"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      std::runtime_error);
+  expect_unchanged(before, steps_before);
+  {
+    torch::NoGradGuard no_grad;
+    model->lm_head->weight.view(-1)[0].fill_(INFINITY);
+  }
+  before = snapshot();
+  EXPECT_THROW(train_step(trainable, *optimizer, batch, StepOptions{1e-2, 1.0, std::nullopt, ignore}), std::runtime_error);
+  expect_unchanged(before, steps_before);
 }
 
 TEST(TrainLoop, TrimToLastTargetDropsOnlyTargetlessTails) {

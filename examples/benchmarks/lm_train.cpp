@@ -11,7 +11,8 @@
 //               the first N blocks (recompute_count), N estimated from the two runs' peaks; on CUDA such
 //               a batch also runs with every mLSTM block recomputing its chunk states instead of
 //               keeping them (recompute_chunk_states, blocks kept) and, where that fits and N of them
-//               would too, with the first N (estimated likewise).
+//               would too, with the first N (estimated likewise). A fitted row whose peak still exceeds
+//               the budget is followed by one with N + 1.
 //   generation  per --gen-batch: a random prompt of --prompt tokens prefilled by one forward pass,
 //               then --gen-tokens greedy tokens through step(): eagerly, and on CUDA with the step
 //               loop captured in a CUDA graph (lm_graph_decode.h); both token sequences are compared.
@@ -33,6 +34,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -357,19 +359,26 @@ int run(const Args& args) {
     std::fflush(stdout);
     return row.reserved_bytes;
   };
+  // From the estimated count on, one more while the row's peak still exceeds the budget (the peak is not
+  // quite linear in the count: the caching allocator's blocks).
+  const double budget = args.memory_budget_gb * 1e9;
+  const auto fit = [&](int64_t n, int64_t limit, const std::function<double(int64_t)>& row) {
+    while (row(n) > budget && ++n < limit) {
+    }
+  };
   for (const bool recompute : args.recompute)
     for (size_t b = 0; b < args.batches.size(); ++b) peaks[recompute][b] = run_row(args.batches[b], recompute, -1);
   if (cuda && args.recompute.size() == 2)
     for (size_t b = 0; b < args.batches.size(); ++b)
-      if (const auto n = blocks_to_recompute(peaks[0][b], peaks[1][b], args.memory_budget_gb * 1e9, config.num_blocks))
-        run_row(args.batches[b], true, *n);
+      if (const auto n = blocks_to_recompute(peaks[0][b], peaks[1][b], budget, config.num_blocks))
+        fit(*n, config.num_blocks, [&](int64_t k) { return run_row(args.batches[b], true, k); });
   const int64_t mlstm_blocks = chunk_state_recompute(stack).first;
   if (cuda && args.recompute.size() == 2 && mlstm_blocks > 0)
     for (size_t b = 0; b < args.batches.size(); ++b) {
-      if (peaks[0][b] >= 0 && peaks[0][b] <= args.memory_budget_gb * 1e9) continue;
+      if (peaks[0][b] >= 0 && peaks[0][b] <= budget) continue;
       const double all = run_row(args.batches[b], false, -1, -1);
-      if (const auto n = blocks_to_recompute(peaks[0][b], all, args.memory_budget_gb * 1e9, mlstm_blocks))
-        run_row(args.batches[b], false, -1, *n);
+      if (const auto n = blocks_to_recompute(peaks[0][b], all, budget, mlstm_blocks))
+        fit(*n, mlstm_blocks, [&](int64_t k) { return run_row(args.batches[b], false, -1, k); });
     }
   stack->recompute_blocks = false;
   stack->recompute_count = -1;

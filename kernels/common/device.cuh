@@ -7,6 +7,7 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace xlstm::kernels {
 
@@ -28,8 +29,33 @@ __device__ __forceinline__ __half from_float<__half>(float x) { return __float2h
 template <>
 __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
 
+// An element of T as the bits of a 32-bit register (16-bit types zero-extended), and back to fp32. A
+// value loaded ahead of its use is held this way: held as a 16-bit value, the compiler may merge it into
+// half of a register right after the load, which waits for the load there.
+template <class T>
+__device__ __forceinline__ uint32_t load_bits(const T* p) {
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4, "16- or 32-bit element types");
+  if constexpr (sizeof(T) == 2) return *reinterpret_cast<const uint16_t*>(p);
+  else return *reinterpret_cast<const uint32_t*>(p);
+}
+
+template <class T>
+__device__ __forceinline__ float float_from_bits(uint32_t u) {
+  T v;
+  if constexpr (sizeof(T) == 2) {
+    const uint16_t h = static_cast<uint16_t>(u);
+    memcpy(&v, &h, sizeof v);
+  } else {
+    memcpy(&v, &u, sizeof v);
+  }
+  return to_float(v);
+}
+
 __device__ __forceinline__ float logsigmoid(float x) { return fminf(x, 0.f) - log1pf(expf(-fabsf(x))); }
-__device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
+// The reciprocal by __fdividef (2 ulp; 0 where 1 + e^-x > 2^126, below fp32's least normal anyway): an
+// IEEE division adds a branch to a slow path and ~10 instructions, a third of the backward conv_qkv
+// kernel's arithmetic per token.
+__device__ __forceinline__ float sigmoid(float x) { return __fdividef(1.f, 1.f + expf(-x)); }
 
 // The sum of v over the 32 lanes of the warp, in every lane.
 __device__ __forceinline__ float warp_sum(float v) {

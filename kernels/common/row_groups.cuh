@@ -36,19 +36,44 @@ __device__ __forceinline__ float rounded_to(float x) {
 // The first channel of the lane's group j.
 __device__ __forceinline__ int group_channel(int lane, int j) { return 4 * lane + 128 * j; }
 
-// The lane's channels of one row of n channels (0 beyond n).
+// The lane's groups of one row as loaded (0 beyond n), unconverted: a row loaded ahead stays in this form
+// until its turn, since a conversion in the iteration that issues the loads would wait for them there.
+// Held as 32-bit words (sizeof(T) per group): as 16-bit members the compiler merges the halves into
+// separate registers right after the load, which waits for it just the same.
 template <class T, int J>
-__device__ __forceinline__ void load_groups(const T* row, int lane, int n, float (&v)[J][4]) {
+struct RawGroups {
+  struct alignas(4 * sizeof(T)) Words {
+    uint32_t w[sizeof(T)];
+  } g[J];
+};
+
+template <class T, int J>
+__device__ __forceinline__ void load_raw_groups(const T* row, int lane, int n, RawGroups<T, J>& out) {
+  using Words = typename RawGroups<T, J>::Words;
 #pragma unroll
   for (int j = 0; j < J; ++j) {
     const int c = group_channel(lane, j);
-    if (c < n) {
-      load4(row + c, v[j]);
-    } else {
-#pragma unroll
-      for (int i = 0; i < 4; ++i) v[j][i] = 0.f;
-    }
+    out.g[j] = c < n ? *reinterpret_cast<const Words*>(row + c) : Words{};
   }
+}
+
+template <class T, int J>
+__device__ __forceinline__ void to_floats(const RawGroups<T, J>& r, float (&v)[J][4]) {
+#pragma unroll
+  for (int j = 0; j < J; ++j) {
+    Pack4<T> p;
+    memcpy(&p, &r.g[j], sizeof p);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v[j][i] = to_float(p.v[i]);
+  }
+}
+
+// The lane's channels of one row of n channels (0 beyond n).
+template <class T, int J>
+__device__ __forceinline__ void load_groups(const T* row, int lane, int n, float (&v)[J][4]) {
+  RawGroups<T, J> r;
+  load_raw_groups(row, lane, n, r);
+  to_floats(r, v);
 }
 
 // The lane's groups of one row from v (those below n).

@@ -5,12 +5,16 @@
 // with a copy on each side (about twice that backward). Here a thread owns one channel and walks a
 // range of tokens of one sequence; the four lanes of a projection block (lanes 4j..4j+3 of a warp)
 // exchange their c, x and gradients with three xor-shuffles, so a thread keeps only its own row and
-// column of each 4x4 block, its convolution taps and its gradient sums in registers (sm_90a: forward
-// 56, backward 116 with its loads four tokens ahead; a thread per block of 4 channels needed 253 in the
-// backward, two CTAs of 128 per multiprocessor).
-// The last K-1 inputs slide along in registers. Each token's inputs are loaded kGroup tokens ahead,
-// before the current token's stores (the compiler may not move a load past a store to memory that
-// could alias it): a walk that loaded each token when it needed it would wait one memory latency per token.
+// column of each 4x4 block, its convolution taps and its gradient sums in registers (sm_90a, bf16:
+// forward 64, backward 128 registers; a thread per block of 4 channels needed 253 in the backward, two
+// CTAs of 128 per multiprocessor).
+// The last K-1 inputs slide along in registers. Each token's inputs are loaded kFwAhead tokens (a group of
+// kBwGroup) ahead, before the current token's stores (the compiler may not move a load past a store to
+// memory that could alias it): a walk that loaded each token when it needed it would wait one memory
+// latency per token. The look-ahead registers hold the elements' bits (common/device.cuh: load_bits),
+// converted to fp32 only when their token comes: a conversion in the iteration that issues the load
+// waits for it there (session 9's version did, and took ~1.6x the time of the thread-per-block version
+// before it).
 // The backward walks the tokens in reverse, so that the convolution's transpose (which needs the
 // d(conv) of the K-1 tokens after the current one) is a register window too; it recomputes the
 // convolution from x, and sums the parameter gradients per thread, then writes one slice per CTA (the
@@ -28,7 +32,8 @@ namespace {
 
 constexpr int kThreads = kConvQkvThreads;
 constexpr int K = kConvQkvKernel;
-constexpr int kGroup = 4;  // how many tokens ahead a thread loads
+constexpr int kFwAhead = 8;  // how many tokens ahead the forward loads x
+constexpr int kBwGroup = 4;  // the backward loads its five inputs a group of this many tokens ahead
 
 template <class T>
 __device__ __forceinline__ float rounded(float x) {
@@ -46,7 +51,6 @@ __device__ __forceinline__ void block_values(float v, float (&out)[4]) {
 // block are all active or all idle; idle lanes walk along for the shuffles and touch no memory).
 struct Walk {
   int b, s0, s1, d, i;  // i: the channel's place in its block
-  int64_t row;          // b * S (the outputs' first row of the sequence)
   bool active;
 };
 
@@ -58,21 +62,61 @@ __device__ __forceinline__ Walk walk_of(const ConvQkvParams& p) {
   w.s1 = min(p.S, w.s0 + p.tokens_per_cta);
   w.d = blockIdx.y * kThreads + threadIdx.x;
   w.i = w.d % 4;
-  w.row = static_cast<int64_t>(w.b) * p.S;
   w.active = w.d < p.D;
   return w;
 }
 
-// Channel d of token s of t (0 before or after the sequence and on idle lanes).
+// The thread's channel of one (B, S, D) tensor along its sequence: element s at ptr[s * stride]; null
+// where the tensor is absent or the lane idle. T is const for the inputs.
 template <class T>
-__device__ __forceinline__ float load(const TokenTensor& t, const ConvQkvParams& p, const Walk& w, int s) {
-  if (!w.active || s < 0 || s >= p.S || t.ptr == nullptr) return 0.f;
-  return to_float(static_cast<const T*>(t.ptr)[w.b * t.sb + s * t.ss + w.d]);
+struct Channel {
+  T* ptr;
+  int64_t stride;
+};
+
+template <class T>
+__device__ __forceinline__ Channel<const T> input(const TokenTensor& t, const Walk& w) {
+  const T* base = static_cast<const T*>(t.ptr);
+  return {w.active && base != nullptr ? base + w.b * t.sb + w.d : nullptr, t.ss};
 }
 
 template <class T>
-__device__ __forceinline__ void store(void* base, const ConvQkvParams& p, const Walk& w, int s, float v) {
-  if (w.active) static_cast<T*>(base)[(w.row + s) * p.D + w.d] = from_float<T>(v);
+__device__ __forceinline__ Channel<T> output(void* base, const ConvQkvParams& p, const Walk& w) {
+  T* out = static_cast<T*>(base);
+  return {w.active ? out + static_cast<int64_t>(w.b) * p.S * p.D + w.d : nullptr, p.D};
+}
+
+// Token s of an input as bits (common/device.cuh: load_bits; 0 outside [0, end) and where absent).
+template <class T>
+__device__ __forceinline__ uint32_t raw(const Channel<const T>& c, int s, int end) {
+  return c.ptr != nullptr && s >= 0 && s < end ? load_bits(c.ptr + s * c.stride) : 0u;
+}
+
+template <class T>
+__device__ __forceinline__ void put(const Channel<T>& c, int s, float v) {
+  if (c.ptr != nullptr) c.ptr[s * c.stride] = from_float<T>(v);
+}
+
+// A channel walked one token at a time from token s in direction dir (+1, -1): the loop's loads cost a
+// predicate and a pointer increment each instead of an index product and three range checks.
+template <class T>
+struct Cursor {
+  const T* at;
+  int64_t step;
+  bool live;  // the tensor is present and the lane active
+};
+
+template <class T>
+__device__ __forceinline__ Cursor<T> cursor(const Channel<const T>& c, int s, int dir) {
+  return {c.ptr + s * c.stride, dir * c.stride, c.ptr != nullptr};
+}
+
+// The bits of the cursor's token (0 where !valid or not live), then on to the next token.
+template <class T>
+__device__ __forceinline__ uint32_t take(Cursor<T>& c, bool valid) {
+  const uint32_t v = c.live && valid ? load_bits(c.at) : 0u;
+  c.at += c.step;
+  return v;
 }
 
 // The thread's parameters: its convolution taps and bias; row[m] = W[own][own ^ m] (the forward's
@@ -119,46 +163,67 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) conv_qkv_fw_kernel(ConvQkvParams p) {
   const Walk w = walk_of(p);
   const Weights wt = load_weights(p, w, /*columns=*/false);
+  const Channel<const T> x = input<T>(p.x, w);
+  const Channel<T> c_out = output<T>(p.c, p, w), q_out = output<T>(p.q, p, w), k_out = output<T>(p.k, p, w),
+                   v_out = output<T>(p.v, p, w);
   float xs[K];  // x at s - K + 1 .. s
 #pragma unroll
-  for (int k = 0; k < K - 1; ++k) xs[k] = load<T>(p.x, p, w, w.s0 - (K - 1) + k);
-  float ahead[kGroup];  // x at s .. s + kGroup - 1, in slots by token % kGroup
+  for (int k = 0; k < K - 1; ++k) xs[k] = float_from_bits<T>(raw(x, w.s0 - (K - 1) + k, p.S));
+  Cursor<T> next = cursor(x, w.s0, +1);
+  uint32_t ahead[kFwAhead];  // x at s .. s + kFwAhead - 1, in slots by token % kFwAhead
 #pragma unroll
-  for (int t = 0; t < kGroup; ++t) ahead[t] = w.s0 + t < w.s1 ? load<T>(p.x, p, w, w.s0 + t) : 0.f;
-  for (int s0 = w.s0; s0 < w.s1; s0 += kGroup) {
+  for (int t = 0; t < kFwAhead; ++t) ahead[t] = take(next, w.s0 + t < w.s1);
+  for (int s0 = w.s0; s0 < w.s1; s0 += kFwAhead) {
 #pragma unroll
-    for (int t = 0; t < kGroup; ++t) {
+    for (int t = 0; t < kFwAhead; ++t) {
       const int s = s0 + t;
       if (s >= w.s1) break;  // the same for the whole warp
-      xs[K - 1] = ahead[t];
-      ahead[t] = s + kGroup < w.s1 ? load<T>(p.x, p, w, s + kGroup) : 0.f;
+      xs[K - 1] = float_from_bits<T>(ahead[t]);
+      ahead[t] = take(next, s + kFwAhead < w.s1);
       const float conv = conv_at(wt, xs);
       const float c = rounded<T>(conv * sigmoid(conv));
       float cs[4], xv[4];
       block_values(c, cs);
       block_values(xs[K - 1], xv);
-      store<T>(p.c, p, w, s, c);
-      store<T>(p.q, p, w, s, wt.bq + dot4(wt.q, cs));
-      store<T>(p.k, p, w, s, wt.bk + dot4(wt.k, cs));
-      store<T>(p.v, p, w, s, wt.bv + dot4(wt.v, xv));
+      put(c_out, s, c);
+      put(q_out, s, wt.bq + dot4(wt.q, cs));
+      put(k_out, s, wt.bk + dot4(wt.k, cs));
+      put(v_out, s, wt.bv + dot4(wt.v, xv));
 #pragma unroll
       for (int k = 0; k < K - 1; ++k) xs[k] = xs[k + 1];
     }
   }
 }
 
-// The backward's inputs at token s: x at s - K (the row that enters the convolution window when the
-// reverse walk moves on from s to s - 1) and the gradients of c, q, k, v at s.
+// The backward's inputs at token s as bits: x at s - K (the row that enters the convolution window
+// when the reverse walk moves on from s to s - 1) and the gradients of c, q, k, v at s.
 struct TokenIn {
-  float x_enter, dc, dq, dk, dv;
+  uint32_t x_enter, dc, dq, dk, dv;
 };
 
-// (zeros where !valid: the padding of the last group)
 template <class T>
-__device__ __forceinline__ TokenIn load_token(const ConvQkvParams& p, const Walk& w, int s, bool valid = true) {
-  if (!valid) return {};
-  return {load<T>(p.x, p, w, s - K), load<T>(p.dc, p, w, s), load<T>(p.dq, p, w, s),
-          load<T>(p.dk, p, w, s), load<T>(p.dv, p, w, s)};
+struct BwInputs {
+  Channel<const T> x, dc, dq, dk, dv;
+};
+
+// The same five walked backwards from token s (x from s - K).
+template <class T>
+struct BwCursors {
+  Cursor<T> x, dc, dq, dk, dv;
+};
+
+template <class T>
+__device__ __forceinline__ BwCursors<T> bw_cursors(const BwInputs<T>& in, int s) {
+  return {cursor(in.x, s - K, -1), cursor(in.dc, s, -1), cursor(in.dq, s, -1), cursor(in.dk, s, -1),
+          cursor(in.dv, s, -1)};
+}
+
+// The inputs at the cursors' token s, then on to s - 1 (zeros where s < s0: the padding of the last
+// group; x zero before the sequence).
+template <class T>
+__device__ __forceinline__ TokenIn take_token(BwCursors<T>& c, int s, int s0) {
+  const bool valid = s >= s0;
+  return {take(c.x, valid && s >= K), take(c.dc, valid), take(c.dq, valid), take(c.dk, valid), take(c.dv, valid)};
 }
 
 // One token's backward values: c (unrounded), d(conv), and the block's dq, dk, dv by lane (own ^ m).
@@ -166,14 +231,15 @@ struct TokenGrad {
   float c, dconv, dq[4], dk[4], dv[4];
 };
 
+template <class T>
 __device__ __forceinline__ TokenGrad token_grad(const Weights& w, const float (&xs)[K], const TokenIn& in) {
   TokenGrad g;
-  block_values(in.dq, g.dq);
-  block_values(in.dk, g.dk);
-  block_values(in.dv, g.dv);
+  block_values(float_from_bits<T>(in.dq), g.dq);
+  block_values(float_from_bits<T>(in.dk), g.dk);
+  block_values(float_from_bits<T>(in.dv), g.dv);
   const float conv = conv_at(w, xs), sg = sigmoid(conv);
   g.c = conv * sg;
-  const float dc = in.dc + dot4(w.q, g.dq) + dot4(w.k, g.dk);
+  const float dc = float_from_bits<T>(in.dc) + dot4(w.q, g.dq) + dot4(w.k, g.dk);
   g.dconv = dc * sg * (1.f + conv * (1.f - sg));
   return g;
 }
@@ -187,37 +253,50 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) conv_qkv_bw_kernel(ConvQkvParams p) {
   const Walk w = walk_of(p);
   const Weights wt = load_weights(p, w, /*columns=*/true);
+  const BwInputs<T> in{input<T>(p.x, w), input<T>(p.dc, w), input<T>(p.dq, w), input<T>(p.dk, w),
+                       input<T>(p.dv, w)};
+  const Channel<T> dx_out = output<T>(p.dx, p, w);
   GradSums gs{};
   float later[K - 1];  // d(conv) at s + 1 .. s + K - 1 (0 beyond the sequence)
   float xs[K];         // x at s - K + 1 .. s
 #pragma unroll
   for (int k = 0; k < K - 1; ++k) {
     const int s = w.s1 + k;
-    later[k] = 0.f;
-    if (s < p.S) {
 #pragma unroll
-      for (int q = 0; q < K; ++q) xs[q] = load<T>(p.x, p, w, s - (K - 1) + q);
-      later[k] = token_grad(wt, xs, load_token<T>(p, w, s)).dconv;
+    for (int q = 0; q < K; ++q) xs[q] = float_from_bits<T>(raw(in.x, s - (K - 1) + q, p.S));
+    if (s < p.S) {
+      BwCursors<T> at = bw_cursors(in, s);
+      later[k] = token_grad<T>(wt, xs, take_token(at, s, w.s0)).dconv;
+    } else {
+      later[k] = 0.f;
     }
   }
 #pragma unroll
-  for (int q = 0; q < K; ++q) xs[q] = load<T>(p.x, p, w, w.s1 - K + q);
-  TokenIn ahead[kGroup];  // the inputs at s .. s - kGroup + 1, in slots by (s1 - 1 - s) % kGroup
+  for (int q = 0; q < K; ++q) xs[q] = float_from_bits<T>(raw(in.x, w.s1 - K + q, p.S));
+  BwCursors<T> next = bw_cursors(in, w.s1 - 1);
+  TokenIn ahead[kBwGroup];  // the next group's inputs: tokens top .. top - kBwGroup + 1
 #pragma unroll
-  for (int t = 0; t < kGroup; ++t) ahead[t] = load_token<T>(p, w, w.s1 - 1 - t, w.s1 - 1 - t >= w.s0);
-  for (int top = w.s1 - 1; top >= w.s0; top -= kGroup) {
+  for (int t = 0; t < kBwGroup; ++t) ahead[t] = take_token(next, w.s1 - 1 - t, w.s0);
+  for (int top = w.s1 - 1; top >= w.s0; top -= kBwGroup) {
+    // This group's inputs (loaded a group ago), then the next group's loads before any of this group's
+    // stores. (A ring of single slots, each reloaded as its token is used, made the compiler load into
+    // a spare register and copy it into the slot at the end of the same token: a wait on every load.)
+    TokenIn group[kBwGroup];
 #pragma unroll
-    for (int t = 0; t < kGroup; ++t) {
+    for (int t = 0; t < kBwGroup; ++t) group[t] = ahead[t];
+#pragma unroll
+    for (int t = 0; t < kBwGroup; ++t) ahead[t] = take_token(next, top - kBwGroup - t, w.s0);
+#pragma unroll
+    for (int t = 0; t < kBwGroup; ++t) {
       const int s = top - t;
       if (s < w.s0) break;  // the same for the whole warp
-      const TokenIn in = ahead[t];
-      ahead[t] = load_token<T>(p, w, s - kGroup, s - kGroup >= w.s0);
-      const TokenGrad g = token_grad(wt, xs, in);
+      const TokenIn cur = group[t];
+      const TokenGrad g = token_grad<T>(wt, xs, cur);
       const float c = rounded<T>(g.c);
       float dx = wt.cw[K - 1] * g.dconv + dot4(wt.v, g.dv);
 #pragma unroll
       for (int k = 0; k < K - 1; ++k) dx += wt.cw[K - 2 - k] * later[k];
-      store<T>(p.dx, p, w, s, dx);
+      put(dx_out, s, dx);
 #pragma unroll
       for (int m = 0; m < 4; ++m) {
         gs.q[m] += g.dq[m] * c;
@@ -227,16 +306,16 @@ __global__ void __launch_bounds__(kThreads) conv_qkv_bw_kernel(ConvQkvParams p) 
 #pragma unroll
       for (int k = 0; k < K; ++k) gs.cw[k] += g.dconv * xs[k];
       gs.cb += g.dconv;
-      gs.bq += in.dq;
-      gs.bk += in.dk;
-      gs.bv += in.dv;
+      gs.bq += g.dq[0];
+      gs.bk += g.dk[0];
+      gs.bv += g.dv[0];
       // Slide both windows one token back.
 #pragma unroll
       for (int k = K - 2; k > 0; --k) later[k] = later[k - 1];
       later[0] = g.dconv;
 #pragma unroll
       for (int k = K - 1; k > 0; --k) xs[k] = xs[k - 1];
-      xs[0] = in.x_enter;
+      xs[0] = float_from_bits<T>(cur.x_enter);
     }
   }
   if (!w.active) return;

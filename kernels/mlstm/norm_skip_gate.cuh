@@ -6,7 +6,7 @@
 // channel-group layout of common/row_groups.cuh (lane l owns channels 4l + 128j .. + 3: one vector access per
 // group, J = ceil(DH / 128) groups), reduces mean and variance with shuffles and writes y once. The
 // forward loads the next row before the current row's stores (which the compiler may not move loads
-// past); the backward recomputes the normalised values from the saved mean and rstd, sums the parameter
+// past) and converts it only in its own iteration (common/row_groups.cuh: RawGroups); the backward recomputes the normalised values from the saved mean and rstd, sums the parameter
 // gradients per lane, then per CTA in a fixed warp order into one slice per CTA (no atomics: the result
 // is bit-reproducible). A CTA covers one head (blockIdx.y) and a contiguous range of tokens, so its
 // lanes own fixed channels. Statistics and all arithmetic in fp32; y, dh, dc, dz in the input dtype.
@@ -40,17 +40,39 @@ __device__ __forceinline__ void channel_parameters(const NormSkipGateParams& p, 
   }
 }
 
-// One (token, head) row's inputs: h, c, z.
+// One (token, head) row's inputs: h, c, z, as loaded (RawRow) and in fp32 (RowIn).
+template <class T, int J>
+struct RawRow {
+  RawGroups<T, J> h, c, z;
+};
+
 template <int J>
 struct RowIn {
   float h[J][4], c[J][4], z[J][4];
 };
 
 template <class T, int J>
+__device__ __forceinline__ void load_raw_row(const NormSkipGateParams& p, int64_t r, int hd, int lane,
+                                             RawRow<T, J>& in) {
+  load_raw_groups(static_cast<const T*>(p.h) + head_row(p, r, hd), lane, p.DH, in.h);
+  load_raw_groups(static_cast<const T*>(p.c) + r * p.c_row + hd * p.DH, lane, p.DH, in.c);
+  load_raw_groups(static_cast<const T*>(p.z) + r * p.z_row + hd * p.DH, lane, p.DH, in.z);
+}
+
+template <class T, int J>
+__device__ __forceinline__ RowIn<J> row_values(const RawRow<T, J>& raw) {
+  RowIn<J> in;
+  to_floats(raw.h, in.h);
+  to_floats(raw.c, in.c);
+  to_floats(raw.z, in.z);
+  return in;
+}
+
+template <class T, int J>
 __device__ __forceinline__ void load_row(const NormSkipGateParams& p, int64_t r, int hd, int lane, RowIn<J>& in) {
-  load_groups<T, J>(static_cast<const T*>(p.h) + head_row(p, r, hd), lane, p.DH, in.h);
-  load_groups<T, J>(static_cast<const T*>(p.c) + r * p.c_row + hd * p.DH, lane, p.DH, in.c);
-  load_groups<T, J>(static_cast<const T*>(p.z) + r * p.z_row + hd * p.DH, lane, p.DH, in.z);
+  RawRow<T, J> raw;
+  load_raw_row(p, r, hd, lane, raw);
+  in = row_values(raw);
 }
 
 template <class T, int J>
@@ -59,11 +81,12 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_fw_kernel(NormSkip
   const int64_t Di = static_cast<int64_t>(p.NH) * DH;
   int64_t r0, r1;
   cta_row_range(static_cast<int64_t>(p.B) * p.S, r0, r1);
-  RowIn<J> in;
-  if (r0 + warp < r1) load_row<T>(p, r0 + warp, hd, lane, in);
+  RawRow<T, J> cur{};
+  if (r0 + warp < r1) load_raw_row(p, r0 + warp, hd, lane, cur);
   for (int64_t r = r0 + warp; r < r1; r += kWarps) {
-    RowIn<J> next;
-    if (r + kWarps < r1) load_row<T>(p, r + kWarps, hd, lane, next);
+    RawRow<T, J> next{};
+    if (r + kWarps < r1) load_raw_row(p, r + kWarps, hd, lane, next);
+    const RowIn<J> in = row_values(cur);
     float mean, rstd;
     row_stats(in.h, lane, DH, p.eps, mean, rstd);
     T* y = static_cast<T*>(p.y) + r * Di + hd * DH;
@@ -84,7 +107,7 @@ __global__ void __launch_bounds__(kWarps * 32) norm_skip_gate_fw_kernel(NormSkip
       p.mean[r * p.NH + hd] = mean;
       p.rstd[r * p.NH + hd] = rstd;
     }
-    in = next;
+    cur = next;
   }
 }
 

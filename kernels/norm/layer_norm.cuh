@@ -5,11 +5,11 @@
 // cast's pass (ATen's layer norm and the cast cost ~0.4 ms per norm at B16 S2048 E768; the floor is
 // ~0.05 ms forward). One warp per row, rows walked by the warps of a CTA; lane l owns the channel
 // groups 4l + 128j .. 4l + 128j + 3 (common/row_groups.cuh: one 16-byte fp32 or 8-byte bf16 access each), so
-// a row of E channels needs J = ceil(E / 128) groups in registers. The forward loads a row ahead (before the
-// current row's stores, which the compiler may not move loads past) and keeps the statistics for the
-// backward; the backward recomputes the normalised row from them, sums d(weight) per lane, then per
-// CTA in a fixed warp order into one slice per CTA (no atomics: bit-reproducible). d(bias) is the
-// column sum of dy, left to the caller.
+// a row of E channels needs J = ceil(E / 128) groups in registers. The forward loads a row ahead (before
+// the current row's stores, which the compiler may not move loads past; unconverted until its turn) and
+// keeps the statistics for the backward; the backward recomputes the normalised row from them, sums
+// d(weight) per lane, then per CTA in a fixed warp order into one slice per CTA (no atomics:
+// bit-reproducible). d(bias) is the column sum of dy, left to the caller.
 // The kernel bodies use no CUDA feature beyond thread indices, warp shuffles, __shared__ and
 // __syncthreads, so tests/sim_fused_kernels.cpp also runs them on the CPU (tests/kernel_simulation.h).
 #pragma once
@@ -36,11 +36,13 @@ __global__ void __launch_bounds__(kLnWarps * 32) layer_norm_fw_kernel(LayerNormP
   int64_t r0, r1;
   cta_row_range(p.rows, r0, r1);
   const X* xs = static_cast<const X*>(p.x);
-  float x[J][4];
-  if (r0 + warp < r1) load_groups<X, J>(xs + (r0 + warp) * E, lane, E, x);
+  RawGroups<X, J> cur{};
+  if (r0 + warp < r1) load_raw_groups(xs + (r0 + warp) * E, lane, E, cur);
   for (int64_t r = r0 + warp; r < r1; r += kLnWarps) {
-    float next[J][4];
-    if (r + kLnWarps < r1) load_groups<X, J>(xs + (r + kLnWarps) * E, lane, E, next);
+    RawGroups<X, J> next{};
+    if (r + kLnWarps < r1) load_raw_groups(xs + (r + kLnWarps) * E, lane, E, next);
+    float x[J][4];
+    to_floats(cur, x);
     float mean, rstd;
     row_stats(x, lane, E, p.eps, mean, rstd);
     Y* y = static_cast<Y*>(p.y) + r * E;
@@ -61,10 +63,7 @@ __global__ void __launch_bounds__(kLnWarps * 32) layer_norm_fw_kernel(LayerNormP
       p.mean[r] = mean;
       p.rstd[r] = rstd;
     }
-#pragma unroll
-    for (int j = 0; j < J; ++j)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) x[j][i] = next[j][i];
+    cur = next;
   }
 }
 

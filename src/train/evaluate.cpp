@@ -30,10 +30,11 @@ SplitResult evaluate(TrainableModel& model, const data::NamedDataset& split, int
       logits = model.logits(inputs);
     }
     const MaskedLoss batch = masked_loss(logits, labels, dataset.ignore_index());
-    if (batch.count == 0) continue;
-    loss_sum += batch.loss.item<double>() * static_cast<double>(batch.count);
+    const auto count = batch.count.item<int64_t>();
+    if (count == 0) continue;
+    loss_sum += batch.loss.item<double>() * static_cast<double>(count);
     correct += batch.correct.item<int64_t>();
-    targets += batch.count;
+    targets += count;
   }
   SplitResult result;
   result.name = split.name;

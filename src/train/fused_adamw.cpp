@@ -1,6 +1,7 @@
 // fused_adamw_step: the AdamW state of each parameter (created as torch::optim::AdamW creates it),
 // the parameters of a group split by device and dtype, one _fused_adamw_ call per split with the
-// steps after this one as 0-d tensors. clip_grad_norm: _foreach_norm and _foreach_mul_.
+// steps after this one as 0-d tensors (and found_inf, which drops the update on the device).
+// clip_grad_norm: _foreach_norm and _foreach_mul_.
 #include "xlstm/train/fused_adamw.h"
 
 #include <algorithm>
@@ -37,14 +38,18 @@ AdamWParamState& state_of(torch::optim::AdamW& optimizer, const torch::Tensor& p
 
 }  // namespace
 
-void fused_adamw_step(torch::optim::AdamW& optimizer) {
+bool fused_adamw_applies(const torch::optim::AdamW& optimizer) {
+  for (const auto& group : optimizer.param_groups())
+    if (static_cast<const AdamWOptions&>(group.options()).amsgrad()) return false;
+  return true;
+}
+
+void fused_adamw_step(torch::optim::AdamW& optimizer, const std::optional<torch::Tensor>& found_inf) {
   torch::NoGradGuard no_grad;
-  for (auto& group : optimizer.param_groups()) {
-    auto& options = static_cast<AdamWOptions&>(group.options());
-    if (options.amsgrad()) {
-      optimizer.step();  // no fused path: the optimizer's own (all groups; rare enough to keep simple)
-      return;
-    }
+  if (!fused_adamw_applies(optimizer)) {
+    TORCH_CHECK(!found_inf, "fused_adamw_step: found_inf needs the fused kernel, which has no amsgrad");
+    optimizer.step();  // no fused path: the optimizer's own (all groups; rare enough to keep simple)
+    return;
   }
   for (auto& group : optimizer.param_groups()) {
     const auto& options = static_cast<const AdamWOptions&>(group.options());
@@ -65,25 +70,38 @@ void fused_adamw_step(torch::optim::AdamW& optimizer) {
     }
     const auto [beta1, beta2] = options.betas();
     for (auto& s : splits) {
-      const auto steps = torch::tensor(s.steps).to(s.device).unbind(0);
+      // Through pinned memory without blocking: a copy from pageable memory waits for the device.
+      auto host = torch::tensor(s.steps);
+      if (s.device.is_cuda()) host = host.pin_memory();
+      const auto steps = host.to(s.device, /*non_blocking=*/true).unbind(0);
       at::_fused_adamw_(s.params, s.grads, s.exp_avgs, s.exp_avg_sqs, {}, steps, options.lr(), beta1, beta2,
-                        options.weight_decay(), options.eps(), /*amsgrad=*/false, /*maximize=*/false);
+                        options.weight_decay(), options.eps(), /*amsgrad=*/false, /*maximize=*/false,
+                        /*grad_scale=*/std::nullopt, found_inf);
     }
   }
 }
 
-double clip_grad_norm(const std::vector<torch::Tensor>& params, std::optional<double> max_norm) {
+void rewind_adamw_step(torch::optim::AdamW& optimizer) {
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params())
+      if (p.grad().defined()) {
+        AdamWParamState& state = state_of(optimizer, p);
+        state.step(state.step() - 1);
+      }
+}
+
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, std::optional<double> max_norm) {
   std::vector<torch::Tensor> grads;
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return 0.0;
+  if (grads.empty()) return torch::zeros({});
   const auto norm = torch::stack(at::_foreach_norm(grads, 2, torch::kFloat32)).norm();
   if (max_norm) {
     torch::NoGradGuard no_grad;
     const auto coef = (*max_norm / (norm + 1e-6)).clamp_max(1.0);
     at::_foreach_mul_(grads, coef);
   }
-  return norm.item<double>();
+  return norm;
 }
 
 }  // namespace xlstm::train

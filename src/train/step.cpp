@@ -21,7 +21,7 @@ namespace {
 torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss& loss, const torch::Tensor& logits,
                                       int64_t tokens, StepStats& stats) {
   DistributedContext& context = reducer.context();
-  const auto count = static_cast<double>(loss.count);
+  const auto count = static_cast<double>(loss.count.item<int64_t>());
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(logits.device());
   auto sums = torch::stack({loss.loss.detach().to(torch::kFloat64) * count, loss.correct.to(torch::kFloat64),
                             torch::full({}, count, f64), torch::full({}, static_cast<double>(tokens), f64)});
@@ -32,8 +32,16 @@ torch::Tensor data_parallel_objective(GradientReducer& reducer, const MaskedLoss
   stats.loss = stats.count ? v[0] / v[2] : 0.0;
   stats.correct = static_cast<int64_t>(v[1]);
   stats.tokens = static_cast<int64_t>(v[3]);
-  if (loss.count == 0 || stats.count == 0) return logits.sum() * 0.0;
+  if (count == 0 || stats.count == 0) return logits.sum() * 0.0;
   return loss.loss * (context.world_size() * count / v[2]);
+}
+
+// Why a step changes nothing: no target, a loss that is not finite, else the gradient norm.
+[[noreturn]] void fail_step(const StepStats& stats) {
+  if (stats.count == 0) throw std::runtime_error("train_step: the batch has no target (all are ignore_index)");
+  if (!std::isfinite(stats.loss))
+    throw std::runtime_error("train_step: the loss is not finite (" + std::to_string(stats.loss) + ")");
+  throw std::runtime_error("train_step: the gradient norm is not finite (" + std::to_string(stats.grad_norm) + ")");
 }
 
 }  // namespace
@@ -48,8 +56,8 @@ MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets
   if (auto fused = ops::cross_entropy_on_device(flat_logits, flat_targets, ignore_index, grad_into_logits)) {
     const auto& [row_loss, predicted] = *fused;
     const auto valid = flat_targets.ne(ignore_index);
-    out.count = valid.sum().item<int64_t>();
-    out.loss = out.count ? row_loss.sum() / static_cast<double>(out.count) : torch::zeros({}, row_loss.options());
+    out.count = valid.sum();
+    out.loss = row_loss.sum() / out.count.clamp_min(1);  // ignored rows' losses are 0
     out.correct = predicted.eq(flat_targets).logical_and_(valid).sum();
     return out;
   }
@@ -61,9 +69,10 @@ MaskedLoss masked_loss(const torch::Tensor& logits, const torch::Tensor& targets
   const bool all_rows = rows.size(0) == flat_targets.size(0);
   const auto picked = (all_rows ? flat_logits : flat_logits.index_select(0, rows)).to(torch::kFloat32);
   const auto picked_targets = all_rows ? flat_targets : flat_targets.index_select(0, rows);
-  out.count = rows.size(0);
-  out.loss = out.count ? torch::nn::functional::cross_entropy(picked, picked_targets)
-                       : torch::zeros({}, picked.options());
+  out.count = torch::full({}, rows.size(0), flat_targets.options());
+  // Without a target the loss is 0 with a graph, so that a training step's backward runs (to zero gradients).
+  out.loss = rows.size(0) ? torch::nn::functional::cross_entropy(picked, picked_targets)
+                          : flat_logits.sum().to(torch::kFloat32) * 0.0;
   out.correct = picked.argmax(-1).eq(picked_targets).sum();
   return out;
 }
@@ -81,35 +90,45 @@ StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, 
   StepStats stats;
   torch::Tensor objective = loss.loss;
   if (options.reducer) {
+    // The global batch's numbers are on the host already (the same on every rank): check them first.
     objective = data_parallel_objective(*options.reducer, loss, logits, batch.inputs.numel(), stats);
+    if (stats.count == 0 || !std::isfinite(stats.loss)) fail_step(stats);
   } else {
-    stats.count = loss.count;
     stats.tokens = batch.inputs.numel();
   }
   logits.reset();  // the loss's backward may write the logits' gradient over them
-  if (stats.count == 0) throw std::runtime_error("train_step: the batch has no target (all are ignore_index)");
   if (options.reducer) options.reducer->prepare();
   objective.backward();
   if (options.reducer) options.reducer->finish();
-  // Read after backward() is queued, so that the device does not wait for the host in between; a
-  // non-finite loss still stops the step before the parameters change.
-  if (!options.reducer) stats.loss = loss.loss.item<double>();
-  if (!std::isfinite(stats.loss)) throw std::runtime_error("train_step: the loss is not finite (" + std::to_string(stats.loss) + ")");
 
   std::vector<torch::Tensor> params;  // clip_grad_norm skips those without a gradient
   for (const auto& group : optimizer.param_groups())
     for (const auto& p : group.params()) params.push_back(p);
-  stats.grad_norm = clip_grad_norm(params, options.clip_norm);
-  if (!std::isfinite(stats.grad_norm))
-    throw std::runtime_error("train_step: the gradient norm is not finite (" + std::to_string(stats.grad_norm) + ")");
+  const auto norm = clip_grad_norm(params, options.clip_norm).to(loss.loss.device());
+  // A step whose loss or gradient norm is not finite, or whose batch has no target, changes nothing.
+  auto skip = norm.isfinite().logical_not();
+  if (!options.reducer) skip = skip.logical_or(loss.loss.isfinite().logical_not()).logical_or(loss.count.eq(0));
 
   set_learning_rate(optimizer, options.lr);
-  if (auto* adamw = dynamic_cast<torch::optim::AdamW*>(&optimizer)) {
-    fused_adamw_step(*adamw);
-  } else {
-    optimizer.step();
+  auto* adamw = dynamic_cast<torch::optim::AdamW*>(&optimizer);
+  const bool fused = adamw != nullptr && fused_adamw_applies(*adamw);
+  if (fused) fused_adamw_step(*adamw, skip.to(torch::kFloat32).reshape({1}));
+  // The one read of the step: a wait here costs nothing, the device has all of the step queued.
+  const auto host = torch::stack({norm.to(torch::kFloat64), skip.to(torch::kFloat64), loss.loss.detach().to(torch::kFloat64),
+                                  loss.count.to(torch::kFloat64), loss.correct.to(torch::kFloat64)})
+                        .cpu();
+  const double* v = host.data_ptr<double>();
+  stats.grad_norm = v[0];
+  if (!options.reducer) {
+    stats.loss = v[2];
+    stats.count = static_cast<int64_t>(v[3]);
+    stats.correct = static_cast<int64_t>(v[4]);
   }
-  if (!options.reducer) stats.correct = loss.correct.item<int64_t>();
+  if (v[1] != 0) {
+    if (fused) rewind_adamw_step(*adamw);
+    fail_step(stats);
+  }
+  if (!fused) optimizer.step();
   return stats;
 }
 

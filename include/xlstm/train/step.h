@@ -15,11 +15,12 @@ class GradientReducer;
 
 // Cross-entropy over the positions whose target is not `ignore_index` (the mean over them, in fp32
 // whatever the logits' dtype; 0 when there are none), the number of those positions whose argmax is
-// the target, and their count. logits (B, S, V), targets (B, S) int64.
+// the target, and their count. logits (B, S, V), targets (B, S) int64. All three stay on the logits'
+// device: on CUDA nothing here waits for the device.
 struct MaskedLoss {
   torch::Tensor loss;     // scalar fp32
   torch::Tensor correct;  // scalar int64
-  int64_t count = 0;
+  torch::Tensor count;    // scalar int64
 };
 // grad_into_logits: the caller gives the logits up, so that on CUDA the backward may write the gradient
 // over them (ops::cross_entropy_rows) instead of into a second (tokens, vocabulary) block.
@@ -46,7 +47,10 @@ struct StepStats {
 
 // zero_grad, forward (under autocast when asked), masked loss, backward (outside autocast), optional
 // clipping, learning rate, optimizer step. The batch must be on the model's device. Throws
-// std::runtime_error when the loss is not finite or the batch has no target.
+// std::runtime_error when the loss or the gradient norm is not finite or the batch has no target,
+// with the parameters (and an AdamW's state) as they were. On CUDA the host reads the step's numbers
+// once, after all of its work is queued (with AdamW through fused_adamw_step, whose kernel drops a
+// bad step on the device; other optimizers step after the read).
 StepStats train_step(TrainableModel& model, torch::optim::Optimizer& optimizer, const data::Batch& batch,
                      const StepOptions& options);
 
