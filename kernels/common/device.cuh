@@ -53,8 +53,8 @@ __device__ __forceinline__ float float_from_bits(uint32_t u) {
 
 __device__ __forceinline__ float logsigmoid(float x) { return fminf(x, 0.f) - log1pf(expf(-fabsf(x))); }
 // The reciprocal by __fdividef (2 ulp; 0 where 1 + e^-x > 2^126, below fp32's least normal anyway): an
-// IEEE division adds a branch to a slow path and ~10 instructions, a third of the backward conv_qkv
-// kernel's arithmetic per token.
+// IEEE division adds ~10 instructions and a branch to a slow path per call (the memory-bound fused ops
+// call it per element).
 __device__ __forceinline__ float sigmoid(float x) { return __fdividef(1.f, 1.f + expf(-x)); }
 
 // The sum of v over the 32 lanes of the warp, in every lane.
