@@ -20,7 +20,7 @@ namespace K = xlstm::kernels;
 // Empty when the kernels cover these inputs, else why not.
 std::string conv_qkv_unsupported(const torch::Tensor& x, const torch::Tensor& conv_weight, const torch::Tensor& wq) {
   const auto dt = x.scalar_type();
-  if (dt != torch::kFloat32 && dt != torch::kFloat16 && dt != torch::kBFloat16)
+  if (!kernel_covers(dt))
     return std::string("dtype ") + c10::toString(dt);
   if (conv_weight.size(2) != K::kConvQkvKernel)
     return "convolution kernel size " + std::to_string(conv_weight.size(2)) + " (the kernels have " +

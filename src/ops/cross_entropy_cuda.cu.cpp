@@ -17,7 +17,7 @@ namespace K = xlstm::kernels;
 
 bool use_kernels(const torch::Tensor& logits) {
   const auto dt = logits.scalar_type();
-  if (dt == torch::kFloat32 || dt == torch::kFloat16 || dt == torch::kBFloat16) return true;
+  if (kernel_covers(dt)) return true;
   TORCH_WARN_ONCE("xlstm: no CUDA kernel for cross_entropy_rows with dtype ", dt, "; using the ATen implementation");
   return false;
 }

@@ -1,5 +1,5 @@
-// Helpers shared by the CUDA op bindings (src/ops/*_cuda.cu.cpp): the kernels' dtype tag of a tensor,
-// parameters as contiguous fp32, and 16-byte aligned data.
+// Helpers shared by the CUDA op bindings (src/ops/*_cuda.cu.cpp): the kernels' dtype tag of a tensor
+// and the dtypes they cover, parameters as contiguous fp32, and 16-byte aligned data.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,6 +18,10 @@ inline kernels::DType kernel_dtype(torch::ScalarType t) {
   }
 }
 inline kernels::DType kernel_dtype(const torch::Tensor& t) { return kernel_dtype(t.scalar_type()); }
+// The dtypes the kernels cover (kernel_dtype maps every other one to f32: check first).
+inline bool kernel_covers(torch::ScalarType t) {
+  return t == torch::kFloat32 || t == torch::kFloat16 || t == torch::kBFloat16;
+}
 
 // t, or a contiguous copy where its data starts off a 16-byte boundary (the kernels' vector accesses).
 inline torch::Tensor aligned16(const torch::Tensor& t) {

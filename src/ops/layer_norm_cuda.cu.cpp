@@ -17,13 +17,9 @@ namespace {
 
 namespace K = xlstm::kernels;
 
-bool kernel_float(torch::ScalarType t) {
-  return t == torch::kFloat32 || t == torch::kFloat16 || t == torch::kBFloat16;
-}
-
 // Empty when the kernels cover these inputs, else why not.
 std::string layer_norm_unsupported(const torch::Tensor& x, torch::ScalarType out) {
-  if (!kernel_float(x.scalar_type()) || !kernel_float(out))
+  if (!kernel_covers(x.scalar_type()) || !kernel_covers(out))
     return std::string("dtypes ") + c10::toString(x.scalar_type()) + " -> " + c10::toString(out);
   const int64_t E = x.size(-1);
   if (E % 4 != 0 || E > K::kLayerNormMaxE)

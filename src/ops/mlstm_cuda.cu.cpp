@@ -27,7 +27,7 @@ bool head_dim_ok(int64_t d) { return d % 64 == 0 && d >= 64 && d <= 1024; }
 // Empty when the kernels cover these inputs, else why not.
 std::string unsupported(const torch::Tensor& q, const torch::Tensor& v) {
   const auto dt = q.scalar_type();
-  if (dt != torch::kFloat32 && dt != torch::kFloat16 && dt != torch::kBFloat16)
+  if (!kernel_covers(dt))
     return std::string("dtype ") + c10::toString(dt);
   const int64_t dk = q.size(-1), dv = v.size(-1);
   if (!head_dim_ok(dk) || !head_dim_ok(dv))

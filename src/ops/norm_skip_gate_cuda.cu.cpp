@@ -20,7 +20,7 @@ namespace K = xlstm::kernels;
 // Empty when the kernels cover these inputs, else why not.
 std::string norm_skip_gate_unsupported(const torch::Tensor& h) {
   const auto dt = h.scalar_type();
-  if (dt != torch::kFloat32 && dt != torch::kFloat16 && dt != torch::kBFloat16)
+  if (!kernel_covers(dt))
     return std::string("dtype ") + c10::toString(dt);
   if (h.size(3) % 4 != 0 || h.size(3) > K::kNormSkipGateMaxDH)
     return "head dim " + std::to_string(h.size(3)) + " (a multiple of 4 up to " +

@@ -28,7 +28,7 @@ torch::ScalarType compute_dtype(const torch::Tensor& wx) {
 K::SlstmParams shaped_params(const torch::Tensor& wx, std::string& why) {
   K::SlstmParams p;
   const auto dt = wx.scalar_type();
-  if (dt != torch::kFloat32 && dt != torch::kFloat16 && dt != torch::kBFloat16) {
+  if (!kernel_covers(dt)) {
     why = std::string("dtype ") + c10::toString(dt);
     return p;
   }
