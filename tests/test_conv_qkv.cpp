@@ -104,12 +104,7 @@ TEST(ConvQkv, BadArgumentsNameTheArgument) {
 
 // ------------------------------------------------------------------------------------------ CUDA
 
-class CudaConvQkv : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  }
-};
+class CudaConvQkv : public xlstm::testing::CudaTest {};
 
 // Outputs and the gradients of Σ_i sum(out_i * w_i) (dc left out when `no_dc`) for x and the parameters
 // converted to dt / fp32 (or both fp64 for the reference) on `device`; x a column half of a wider tensor.

@@ -156,12 +156,7 @@ TEST(CrossEntropyRows, SecondBackwardAfterTheGradientIntoTheLogitsFails) {
             std::string::npos);
 }
 
-class CudaCrossEntropy : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  }
-};
+class CudaCrossEntropy : public xlstm::testing::CudaTest {};
 
 TEST_F(CudaCrossEntropy, KernelsMatchTheReference) {
   torch::manual_seed(2);

@@ -21,14 +21,7 @@
 namespace xlstm {
 namespace {
 
-class CudaMlstmOps : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    at::globalContext().setAllowTF32CuBLAS(false);
-    at::globalContext().setAllowTF32CuDNN(false);
-  }
-};
+class CudaMlstmOps : public xlstm::testing::CudaTest {};
 
 struct Case {
   int64_t B, NH, S, DK, DV;

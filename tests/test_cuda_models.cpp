@@ -7,14 +7,7 @@
 namespace xlstm {
 namespace {
 
-class CudaModels : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    at::globalContext().setAllowTF32CuBLAS(false);
-    at::globalContext().setAllowTF32CuDNN(false);
-  }
-};
+class CudaModels : public xlstm::testing::CudaTest {};
 
 TEST_F(CudaModels, LmFixtureLogitsGradientsAndSteps) {
   auto cfg = from_yaml_file<xLSTMLMModelConfig>(testing::fixture_path("lm_model", "config.yaml"));

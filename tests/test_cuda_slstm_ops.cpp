@@ -17,13 +17,7 @@
 namespace xlstm {
 namespace {
 
-class CudaSlstmOps : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    at::globalContext().setAllowTF32CuBLAS(false);
-  }
-};
+class CudaSlstmOps : public xlstm::testing::CudaTest {};
 
 struct Case {
   int64_t B, S, NH, DH;

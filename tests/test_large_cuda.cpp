@@ -9,14 +9,7 @@
 namespace xlstm {
 namespace {
 
-class LargeCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    at::globalContext().setAllowTF32CuBLAS(false);
-    at::globalContext().setAllowTF32CuDNN(false);
-  }
-};
+class LargeCuda : public xlstm::testing::CudaTest {};
 
 TEST_F(LargeCuda, FixtureOnTheGpu) {
   auto cfg = from_yaml_file<xLSTMLargeConfig>(testing::fixture_path("xlstm_large", "config.yaml"));

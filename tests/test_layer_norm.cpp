@@ -113,12 +113,7 @@ TEST(LayerNormOp, BadArgumentsNameTheArgument) {
 
 // ------------------------------------------------------------------------------------------ CUDA
 
-class CudaLayerNorm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  }
-};
+class CudaLayerNorm : public xlstm::testing::CudaTest {};
 
 struct Result {
   torch::Tensor y, dx, dw, db;

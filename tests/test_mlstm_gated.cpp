@@ -150,13 +150,7 @@ TEST(MlstmGated, BadArgumentsAreNamed) {
 
 // ------------------------------------------------------------------------------------------ CUDA
 
-class CudaMlstmGated : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    at::globalContext().setAllowTF32CuBLAS(false);
-  }
-};
+class CudaMlstmGated : public xlstm::testing::CudaTest {};
 
 // The fused function in `dt` on the GPU against the modules' formulation in want_dt on want_device,
 // for S in {2, 100, 300}.

@@ -114,13 +114,7 @@ TEST(NormSkipGate, BadArgumentsNameTheArgument) {
 
 // ------------------------------------------------------------------------------------------ CUDA
 
-class CudaNormSkipGate : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    at::globalContext().setAllowTF32CuBLAS(false);
-  }
-};
+class CudaNormSkipGate : public xlstm::testing::CudaTest {};
 
 struct Result {
   torch::Tensor y, dh, dc, dz, dw, dskip;

@@ -133,8 +133,9 @@ TEST(Recompute, TheGraphHoldsOneNodePerBlock) {
 
 // On the GPU: the CUDA mLSTM (head dim 64) and sLSTM (16) kernels, whose autograd runs in the
 // recomputation on the engine's device thread, bf16 autocast and dropout on the CUDA generator.
-TEST(CudaRecompute, BlocksWithTheKernelsUnderAutocast) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+class CudaRecompute : public xlstm::testing::CudaTest {};
+
+TEST_F(CudaRecompute, BlocksWithTheKernelsUnderAutocast) {
   auto plain = small_lm(false, 0.1), recomputed = small_lm(true, 0.1);
   plain->to(torch::kCUDA);
   recomputed->to(torch::kCUDA);

@@ -60,6 +60,17 @@ inline double rel_error(const torch::Tensor& a, const torch::Tensor& b) {
   return denom == 0.0 ? diff : diff / denom;
 }
 
+// Base fixture of the CUDA suites: skipped without a device; TF32 off, so that fp32 products on the GPU
+// are as exact as the references they are compared with.
+class CudaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+    at::globalContext().setAllowTF32CuBLAS(false);
+    at::globalContext().setAllowTF32CuDNN(false);
+  }
+};
+
 // Feeds inputs (B, S, ...) through module->step one position at a time, carrying the state; returns
 // the concatenated outputs and the final state.
 template <class Module>

@@ -7,7 +7,8 @@
 // its exponents from these stored values, so that exponents compare exactly where the math says
 // "this is the maximum" (weights never exceed 1).
 //
-// gate_grad (one warp per head, walking the chunks backwards, 32 positions at a time): the gate
+// gate_grad (one block per head, walking the chunks backwards in batches, one warp per chunk, 32
+// positions at a time): the gate
 // gradients from the fp64 sums the backward accumulated. With b_t the cumulative log forget gate,
 // d lf_r = sum over the (output i, input j) pairs with j < r <= i of their share, arranged so that no
 // large terms cancel. For r in chunk k:
@@ -90,87 +91,141 @@ __global__ void __launch_bounds__(32) gate_prep_kernel(ChunkwiseParams p) {
   }
 }
 
-__global__ void __launch_bounds__(32) gate_grad_kernel(ChunkwiseParams p) {
-  __shared__ double fwd[kMaxChunk];  // F_r of the current chunk
-  const int bh = blockIdx.x, lane = threadIdx.x;
+// gate_grad's blocks: one per head, each warp one chunk of a batch of kGradWarps chunks (the walk
+// carries only the stabiliser-gradient scan across chunks; one warp walking every chunk waited on ~8
+// dependent loads per chunk).
+constexpr int kGradWarps = 16;
+
+// The carries of the reverse stabiliser-gradient scan across a position t: e (the gradient reaching t
+// from above) and alive (no input-path position above t on the chain from S).
+struct ScanCarry {
+  double e = 0.0;
+  bool alive = true;
+};
+
+// One warp's pass down chunk kc (positions c0 + len - 1 ... c0, 32 at a time) from the carry entering it
+// at its top. With `write` it stores di and df of its positions; without it computes only the carry
+// leaving the chunk at its bottom. fwd holds F_r of the chunk, x_k = X_k, x_last = X_last.
+__device__ ScanCarry gate_grad_chunk(const ChunkwiseParams& p, int bh, int kc, const double* fwd, double x_k,
+                                     double x_last, ScanCarry carry, bool write) {
+  const int lane = threadIdx.x % 32;
   const int64_t Sp = static_cast<int64_t>(p.NC) * p.L, S = p.S, base = bh * Sp;
-  const double* dchunk = p.dchunk + static_cast<int64_t>(bh) * p.NC;
-  const double* chunk_m = p.chunk_m + bh * static_cast<int64_t>(p.NC + 1);
+  const int64_t c0 = static_cast<int64_t>(kc) * p.L;
+  const int len = static_cast<int>(S - c0 < p.L ? S - c0 : p.L);
+  const double dchunk = p.dchunk[static_cast<int64_t>(bh) * p.NC + kc];
+  const double chunk_m = p.chunk_m[bh * static_cast<int64_t>(p.NC + 1) + kc];
   const double dm_last = p.dm_last ? p.dm_last[bh] : 0.0;
-  double x_last = 0.0;
-  double carry_e = 0.0;     // e at the position above
-  bool carry_alive = true;  // no input-path position above
-  for (int kc = p.NC - 1; kc >= 0; --kc) {
-    const int64_t c0 = static_cast<int64_t>(kc) * p.L;
-    const int len = static_cast<int>(S - c0 < p.L ? S - c0 : p.L);
-    // Forward pass: F (exclusive prefix sums of k.dk(state)) and the chunk total.
-    double run = 0.0;
-    for (int b0 = 0; b0 < len; b0 += 32) {
-      double v = b0 + lane < len ? p.kst[base + c0 + b0 + lane] : 0.0;
-      for (int o = 1; o < 32; o *= 2) {
-        const double y = __shfl_up_sync(0xffffffffu, v, o);
-        if (lane >= o) v += y;
-      }
-      const double incl = run + v;
-      const double own = b0 + lane < len ? p.kst[base + c0 + b0 + lane] : 0.0;
-      if (b0 + lane < len) fwd[b0 + lane] = incl - own;
-      run = __shfl_sync(0xffffffffu, incl, 31);
-    }
-    __syncwarp();
-    const double x_k = dchunk[kc] + run;  // X_k
-    if (kc == p.NC - 1) x_last = x_k;
-    double carry_r = 0.0, carry_rs = 0.0;  // reverse sums of rowdot and k.dk(state) above, in this chunk
-    for (int top = len - 1; top >= 0; top -= 32) {
-      const int r = top - lane;  // lane 0 holds the highest position
-      const bool valid = r >= 0;
-      const int64_t t = c0 + r, pos = base + t;
-      double x = 0.0, rd = 0.0, ks = 0.0, kd = 0.0;
-      float f = 0.f;
-      bool input = false;
-      if (valid) {
-        input = fmax(chunk_m[kc], p.gate_cm[pos]) == p.gate_ib[pos];
-        x = p.dm_buf[pos] + (t == S - 1 ? dm_last : 0.0);
+  double carry_r = 0.0, carry_rs = 0.0;  // reverse sums of rowdot and k.dk(state) above, in this chunk
+  for (int top = len - 1; top >= 0; top -= 32) {
+    const int r = top - lane;  // lane 0 holds the highest position
+    const bool valid = r >= 0;
+    const int64_t t = c0 + r, pos = base + t;
+    double x = 0.0, rd = 0.0, ks = 0.0, kd = 0.0;
+    float f = 0.f;
+    bool input = false;
+    if (valid) {
+      input = fmax(chunk_m, p.gate_cm[pos]) == p.gate_ib[pos];
+      x = p.dm_buf[pos] + (t == S - 1 ? dm_last : 0.0);
+      if (write) {
         rd = p.rowdot[pos];
         ks = p.kst[pos];
         kd = p.kdk[pos];
         f = p.fgate[bh * S + t];
       }
-      const unsigned inputs = __ballot_sync(0xffffffffu, input);
-      const bool alive_above = carry_alive && (inputs & ((1u << lane) - 1u)) == 0;  // chain from S reaches t+1
-      const bool alive = alive_above && !input;
-      // inclusive scans in lane order: plain sums, and e_t = beta_t (x_t + e_{t+1}), beta_t = !input_t
-      double R = rd, RS = ks, A = input ? 0.0 : 1.0, X = input ? 0.0 : x;
-      for (int o = 1; o < 32; o *= 2) {
-        const double Rp = __shfl_up_sync(0xffffffffu, R, o), RSp = __shfl_up_sync(0xffffffffu, RS, o);
-        const double Ap = __shfl_up_sync(0xffffffffu, A, o), Xp = __shfl_up_sync(0xffffffffu, X, o);
-        if (lane >= o) {
-          R += Rp;
-          RS += RSp;
-          X += A * Xp;
-          A *= Ap;
-        }
-      }
-      R += carry_r;
-      RS += carry_rs;
-      const double e = X + A * carry_e;
-      double e_next = __shfl_up_sync(0xffffffffu, e, 1);
-      if (lane == 0) e_next = carry_e;
-      if (valid) {
-        const double c = x + e_next;  // dm_t (without -X_last): the stabiliser gradient arriving at t
-        const double state = alive ? (x_k - x_last) - RS : fwd[r] + dchunk[kc];
-        const double dlf = R + state + (input ? 0.0 : c);
-        const double dig = input ? c - (alive_above ? x_last : 0.0) : 0.0;
-        p.di[bh * S + t] = static_cast<float>(kd + dig);
-        p.df[bh * S + t] = static_cast<float>(dlf / (1.0 + exp(static_cast<double>(f))));  // * sigmoid(-f)
-      }
-      carry_r = __shfl_sync(0xffffffffu, R, 31);
-      carry_rs = __shfl_sync(0xffffffffu, RS, 31);
-      carry_e = __shfl_sync(0xffffffffu, e, 31);
-      carry_alive = carry_alive && inputs == 0;
     }
-    __syncwarp();
+    const unsigned inputs = __ballot_sync(0xffffffffu, input);
+    const bool alive_above = carry.alive && (inputs & ((1u << lane) - 1u)) == 0;  // chain from S reaches t+1
+    const bool alive = alive_above && !input;
+    // inclusive scans in lane order: plain sums, and e_t = beta_t (x_t + e_{t+1}), beta_t = !input_t
+    double R = rd, RS = ks, A = input ? 0.0 : 1.0, X = input ? 0.0 : x;
+    for (int o = 1; o < 32; o *= 2) {
+      const double Rp = __shfl_up_sync(0xffffffffu, R, o), RSp = __shfl_up_sync(0xffffffffu, RS, o);
+      const double Ap = __shfl_up_sync(0xffffffffu, A, o), Xp = __shfl_up_sync(0xffffffffu, X, o);
+      if (lane >= o) {
+        R += Rp;
+        RS += RSp;
+        X += A * Xp;
+        A *= Ap;
+      }
+    }
+    R += carry_r;
+    RS += carry_rs;
+    const double e = X + A * carry.e;
+    double e_next = __shfl_up_sync(0xffffffffu, e, 1);
+    if (lane == 0) e_next = carry.e;
+    if (write && valid) {
+      const double c = x + e_next;  // dm_t (without -X_last): the stabiliser gradient arriving at t
+      const double state = alive ? (x_k - x_last) - RS : fwd[r] + dchunk;
+      const double dlf = R + state + (input ? 0.0 : c);
+      const double dig = input ? c - (alive_above ? x_last : 0.0) : 0.0;
+      p.di[bh * S + t] = static_cast<float>(kd + dig);
+      p.df[bh * S + t] = static_cast<float>(dlf / (1.0 + exp(static_cast<double>(f))));  // * sigmoid(-f)
+    }
+    carry_r = __shfl_sync(0xffffffffu, R, 31);
+    carry_rs = __shfl_sync(0xffffffffu, RS, 31);
+    carry.e = __shfl_sync(0xffffffffu, e, 31);
+    carry.alive = carry.alive && inputs == 0;
   }
-  if (p.dm0 && lane == 0) p.dm0[bh] = static_cast<float>(p.c0dot[bh] + carry_e - (carry_alive ? x_last : 0.0));
+  return carry;
+}
+
+// F_r (exclusive prefix sums of k.dk(state) over chunk kc) into fwd; returns the chunk's total.
+__device__ double chunk_prefix(const ChunkwiseParams& p, int bh, int kc, double* fwd) {
+  const int lane = threadIdx.x % 32;
+  const int64_t c0 = static_cast<int64_t>(kc) * p.L, base = bh * static_cast<int64_t>(p.NC) * p.L;
+  const int len = static_cast<int>(p.S - c0 < p.L ? p.S - c0 : p.L);
+  double run = 0.0;
+  for (int b0 = 0; b0 < len; b0 += 32) {
+    const double own = b0 + lane < len ? p.kst[base + c0 + b0 + lane] : 0.0;
+    double v = own;
+    for (int o = 1; o < 32; o *= 2) {
+      const double y = __shfl_up_sync(0xffffffffu, v, o);
+      if (lane >= o) v += y;
+    }
+    const double incl = run + v;
+    if (b0 + lane < len) fwd[b0 + lane] = incl - own;
+    run = __shfl_sync(0xffffffffu, incl, 31);
+  }
+  __syncwarp();
+  return run;
+}
+
+// Batches of kGradWarps chunks from the top: each warp computes its chunk's F_r, X_k and the carry its
+// chunk passes down from an entering carry of (0, alive) (the scan is affine in e with slope 0 or 1); one
+// thread chains the batch's carries; then each warp walks its chunk again from its true carry.
+__global__ void __launch_bounds__(32 * kGradWarps) gate_grad_kernel(ChunkwiseParams p) {
+  __shared__ double fwd[kGradWarps][kMaxChunk];  // F_r of each warp's chunk
+  __shared__ ScanCarry local[kGradWarps], entering[kGradWarps + 1];
+  __shared__ double x_last;
+  const int bh = blockIdx.x, warp = threadIdx.x / 32;
+  if (threadIdx.x == 0) entering[kGradWarps] = ScanCarry{};
+  for (int top = p.NC - 1; top >= 0; top -= kGradWarps) {
+    const int kc = top - warp;
+    double x_k = 0.0;
+    if (kc >= 0) {
+      x_k = p.dchunk[static_cast<int64_t>(bh) * p.NC + kc] + chunk_prefix(p, bh, kc, fwd[warp]);
+      if (kc == p.NC - 1 && threadIdx.x % 32 == 0) x_last = x_k;
+      const ScanCarry c = gate_grad_chunk(p, bh, kc, fwd[warp], x_k, 0.0, ScanCarry{}, false);
+      if (threadIdx.x % 32 == 0) local[warp] = c;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      ScanCarry c = entering[kGradWarps];  // what left the previous batch
+      for (int w = 0; w < kGradWarps && top - w >= 0; ++w) {
+        entering[w] = c;
+        c.e = local[w].e + (local[w].alive ? c.e : 0.0);
+        c.alive = c.alive && local[w].alive;
+      }
+      entering[kGradWarps] = c;
+    }
+    __syncthreads();
+    if (kc >= 0) gate_grad_chunk(p, bh, kc, fwd[warp], x_k, x_last, entering[warp], true);
+    __syncthreads();  // fwd and entering are reused by the next batch
+  }
+  if (p.dm0 && threadIdx.x == 0) {
+    const ScanCarry c = entering[kGradWarps];
+    p.dm0[bh] = static_cast<float>(p.c0dot[bh] + c.e - (c.alive ? x_last : 0.0));
+  }
 }
 
 }  // namespace
@@ -180,7 +235,7 @@ void launch_gate_prep(const ChunkwiseParams& p, cudaStream_t stream) {
 }
 
 void launch_gate_grad(const ChunkwiseParams& p, cudaStream_t stream) {
-  gate_grad_kernel<<<p.B * p.NH, 32, 0, stream>>>(p);
+  gate_grad_kernel<<<p.B * p.NH, 32 * kGradWarps, 0, stream>>>(p);
 }
 
 }  // namespace xlstm::kernels

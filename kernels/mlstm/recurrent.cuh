@@ -1,5 +1,6 @@
 // The sequential part of the chunkwise mLSTM: one walk over the chunks per (dq tile, dv tile, head),
-// keeping a 64x64 fp32 tile of the state in registers (grid: DQK/64 * DHV/64 * B*NH blocks of 4 warps).
+// keeping a 64x64 or 64x128 fp32 tile of the state in registers (grid: DQK/64 * DHV/cols * B*NH blocks
+// of 4 or 8 warps, see StateTile below).
 //
 // Forward (kernels.md §1.2): before chunk k the block stores the state entering it, C_{k-1} (in the
 // input dtype, for the output kernel) and n_{k-1} (fp32), then
@@ -31,38 +32,43 @@
 
 namespace xlstm::kernels {
 
-// The state tile's warps for 16-bit inputs: 4 warps of 16 rows x 64 columns (not Tile64's 2x2 of
-// 32x32), so that each row weight of the K^T (Q^T) operand is applied in registers by one warp instead
-// of two: the scaling, not the tensor work, sets the length of a step. (fp32 keeps Tile64: its FMA
-// product would spill with 64-column warps. 8 warps on a 64x128 state tile, which halves the K (Q)
-// reloads, ran 1.3x slower: 192 registers wanted, spills at 128.)
+// The state tile's warps for 16-bit inputs: warps of 16 rows x 64 columns (not Tile64's 2x2 of 32x32),
+// so that each row weight of the K^T (Q^T) operand is applied in registers by one warp per 64 columns.
+// Where DHV allows, a block owns 64x128 of the state on 8 warps (StateTileWide): the K (Q) tile of a
+// step then serves 128 state columns, and the walk reads a fifth less from L2 (7.4 instead of 9.2 GB
+// in the 7B forward). Its time barely moved (-1% fw+bw), as it did not with 128x128 tiles on 16 warps
+// (5.6 GB, +8%) or a third cp.async stage: a step is bound by each warp's own instruction stream
+// (kernels/NOTES.md, v1.8). (fp32 keeps Tile64: its FMA product would spill with 64-column warps.)
 template <class T>
 using StateTile = std::conditional_t<std::is_same<T, float>::value, Tile64, Tiling<4, 1, 1, 8>>;
+using StateTileWide = Tiling<4, 2, 1, 8>;
 
-// 4 stage tiles, the staging tile, the row arrays, and in the backward 2 more tiles (C_{k-1}).
-template <class T>
+// Per stage the X tile and Tl::ns Y sub-tiles (two stages), the staging tile(s), the reduction slots and
+// row arrays, and in the backward two more copies of the state tile (C_{k-1}, by chunk parity).
+template <class T, class Tl>
 constexpr size_t recurrent_smem_bytes(bool backward) {
-  return (backward ? 7 : 5) * TileLayout<T>::elems * sizeof(T) + (2 * kMaxChunk + 64 + 128) * sizeof(float) +
-         4 * sizeof(double);
+  constexpr int stage = Tl::ms + Tl::ns, state = Tl::ms * Tl::ns;
+  return (2 * stage + (backward ? 3 : 1) * state) * TileLayout<T>::elems * sizeof(T) +
+         (2 * kMaxChunk + Tl::rows + Tl::threads) * sizeof(float) + Tl::threads / 32 * sizeof(double);
 }
 
-template <class T>
-__global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams p, bool backward) {
+template <class T, class Tl, bool backward>
+__global__ void __launch_bounds__(Tl::threads, 512 / Tl::threads) recurrent_kernel(ChunkwiseParams p) {
   using Lt = TileLayout<T>;
-  using Tl = StateTile<T>;
-  constexpr int E = Lt::elems;
+  constexpr int E = Lt::elems, R = Tl::rows, MS = Tl::ms, NS = Tl::ns, Threads = Tl::threads;
+  constexpr int kStage = (MS + NS) * E;  // the X sub-tiles, then the Y sub-tiles
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  T* stage = reinterpret_cast<T*>(smem_raw);  // X0 Y0 X1 Y1
-  T* staging = stage + 4 * E;
-  double* red = reinterpret_cast<double*>(staging + E);
-  float* scale = reinterpret_cast<float*>(red + 4);
+  T* stage = reinterpret_cast<T*>(smem_raw);
+  T* staging = stage + 2 * kStage;
+  double* red = reinterpret_cast<double*>(staging + MS * NS * E);
+  float* scale = reinterpret_cast<float*>(red + Threads / 32);
   float* nscale = scale + kMaxChunk;
   float* nvec = nscale + kMaxChunk;
-  float* npart = nvec + 64;
-  T* prev_state = reinterpret_cast<T*>(npart + 128);  // backward: C_{k-1} of chunk k, by chunk parity
+  float* npart = nvec + R;
+  T* prev_state = reinterpret_cast<T*>(npart + Threads);  // backward: C_{k-1} of chunk k, by chunk parity
 
   const int tid = threadIdx.x;
-  const int tv_count = p.DHV / kTile, tq_count = p.DQK / kTile;
+  const int tv_count = p.DHV / Tl::cols, tq_count = p.DQK / R;
   int x = blockIdx.x;
   const int tv = x % tv_count;
   x /= tv_count;
@@ -74,12 +80,12 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
 
   const SeqTensor& xs = backward ? p.q : p.k;
   const SeqTensor& ys = backward ? p.dh : p.v;
-  const T* X = head_ptr<T>(xs.ptr, xs.sb, xs.sh, bh, p.NH) + tq * kTile;
-  const T* Y = head_ptr<T>(ys.ptr, ys.sb, ys.sh, bh, p.NH) + tv * kTile;
+  const T* X = head_ptr<T>(xs.ptr, xs.sb, xs.sh, bh, p.NH) + tq * R;
+  const T* Y = head_ptr<T>(ys.ptr, ys.sb, ys.sh, bh, p.NH) + tv * Tl::cols;
   const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
   T* states = static_cast<T*>(backward ? p.dstates : p.states) + bh * NC * state_size +
-              static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
-  float* nstates = (backward ? p.dn_states : p.n_states) + static_cast<int64_t>(bh) * NC * p.DQK + tq * kTile;
+              static_cast<int64_t>(tq) * R * p.DHV + tv * Tl::cols;
+  float* nstates = (backward ? p.dn_states : p.n_states) + static_cast<int64_t>(bh) * NC * p.DQK + tq * R;
   const double* chunk_g = p.chunk_g + static_cast<int64_t>(bh) * NC;
   const double* chunk_amax = p.chunk_amax + static_cast<int64_t>(bh) * NC;
   double* chunk_m = p.chunk_m + static_cast<int64_t>(bh) * (NC + 1);
@@ -87,41 +93,49 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
   const double* gcm = p.gate_cm + bh * Sp;
 
   // Initial state (fp32 tiles of (B, NH, DQK, DHV) tensors).
-  const int64_t cbase = bh * state_size + static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile;
+  const int64_t cbase = bh * state_size + static_cast<int64_t>(tq) * R * p.DHV + tv * Tl::cols;
   typename Tl::Acc acc;
   zero_acc<Tl>(acc);
   const float* init = backward ? p.dc_last : p.c0;
   if (init) acc_foreach<Tl>(acc, [&](int r, int c, float& v) { v = init[cbase + static_cast<int64_t>(r) * p.DHV + c]; });
   const float* ninit = backward ? p.dn_last : p.n0;
-  const int64_t nbase = static_cast<int64_t>(bh) * p.DQK + tq * kTile;
-  if (tid < 64) nvec[tid] = ninit ? ninit[nbase + tid] : 0.f;
+  const int64_t nbase = static_cast<int64_t>(bh) * p.DQK + tq * R;
+  if (tid < R) nvec[tid] = ninit ? ninit[nbase + tid] : 0.f;
   double m_run = (!backward && p.m0) ? static_cast<double>(p.m0[bh]) : -INFINITY;  // exponents in fp64
 
   const int total = NC * LT;
   auto chunk_of = [&](int step) { return backward ? NC - 1 - step / LT : step / LT; };
   auto issue = [&](int step) {
     const int kc = chunk_of(step), t0 = kc * p.L + (step % LT) * kTile;
-    T* buf = stage + 2 * E * (step & 1);
-    load_tile_async(buf, X + t0 * xs.ss, xs.ss, p.S - t0);
-    load_tile_async(buf + E, Y + t0 * ys.ss, ys.ss, p.S - t0);
-    if (backward && step % LT == 0)  // C_{k-1}, stored by the recomputation
-      load_tile_async(prev_state + E * (kc & 1), static_cast<const T*>(p.states) + (static_cast<int64_t>(bh) * NC + kc) * state_size +
-                                      static_cast<int64_t>(tq) * kTile * p.DHV + tv * kTile,
-                      p.DHV, kTile);
+    T* buf = stage + kStage * (step & 1);
+#pragma unroll
+    for (int i = 0; i < MS; ++i) load_tile_async<T, Threads>(buf + i * E, X + t0 * xs.ss + i * kTile, xs.ss, p.S - t0);
+#pragma unroll
+    for (int j = 0; j < NS; ++j) load_tile_async<T, Threads>(buf + (MS + j) * E, Y + t0 * ys.ss + j * kTile, ys.ss, p.S - t0);
+    if (backward && step % LT == 0) {  // C_{k-1}, stored by the forward
+      const T* cprev = static_cast<const T*>(p.states) + (static_cast<int64_t>(bh) * NC + kc) * state_size +
+                       static_cast<int64_t>(tq) * R * p.DHV + tv * Tl::cols;
+#pragma unroll
+      for (int i = 0; i < MS; ++i)
+#pragma unroll
+        for (int j = 0; j < NS; ++j)
+          load_tile_async<T, Threads>(prev_state + (MS * NS * (kc & 1) + i * NS + j) * E, cprev + i * kTile * p.DHV + j * kTile,
+                                      p.DHV, kTile);
+    }
     cp_async_commit();
   };
-  // The per-position inputs of a chunk's row weights (this thread's rows r = tid, tid + kThreads), read
+  // The per-position inputs of a chunk's row weights (this thread's rows r = tid, tid + Threads, ...), read
   // from global memory one chunk ahead so that their latency is not at the chunk start: the running
   // max of the input-gate log weights and the denominator and a of each row (backward), or the log
   // weight ib (forward). Rows past S keep the values that make their weights 0.
-  constexpr int kRowsPerThread = kMaxChunk / kThreads;
+  constexpr int kRowsPerThread = (kMaxChunk + Threads - 1) / Threads;
   double row_g[kRowsPerThread];
   float row_den[kRowsPerThread], row_a[kRowsPerThread];
   const auto load_rows = [&](int kc) {
 #pragma unroll
     for (int j = 0; j < kRowsPerThread; ++j) {
-      const int64_t t = static_cast<int64_t>(kc) * p.L + tid + j * kThreads;
-      const bool valid = tid + j * kThreads < p.L && t < p.S;
+      const int64_t t = static_cast<int64_t>(kc) * p.L + tid + j * Threads;
+      const bool valid = tid + j * Threads < p.L && t < p.S;
       row_g[j] = valid ? (backward ? gcm[t] : gib[t]) : 0.0;
       row_den[j] = valid && backward ? fabsf(p.n_out[static_cast<int64_t>(bh) * p.S + t]) + p.eps : 1.f;
       row_a[j] = valid && backward ? p.a_buf[bh * Sp + t] : 0.f;
@@ -147,7 +161,7 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
       decay = expf(static_cast<float>(g + m_prev - m_k));
 #pragma unroll
       for (int j = 0; j < kRowsPerThread; ++j) {
-        const int r = tid + j * kThreads;
+        const int r = tid + j * Threads;
         if (r >= p.L) continue;
         float s = 0.f, ns = 0.f;
         if (static_cast<int64_t>(kc) * p.L + r < p.S) {
@@ -163,9 +177,9 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
         nscale[r] = ns;
       }
       if (step + LT < total) load_rows(chunk_of(step + LT));  // the next chunk's, used LT sub-steps from now
-      store_tile<Tl>(acc, states + kc * state_size, p.DHV, kTile, staging, [](int, int, float v) { return v; });
+      store_tile<Tl>(acc, states + kc * state_size, p.DHV, R, staging, [](int, int, float v) { return v; });
       acc_foreach<Tl>(acc, [&](int, int, float& v) { v *= decay; });
-      if (lead_n && tid < 64) {
+      if (lead_n && tid < R) {
         nstates[static_cast<int64_t>(kc) * p.DQK + tid] = nvec[tid];
         dn_k = nvec[tid];
         nvec[tid] *= decay;
@@ -179,35 +193,42 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
     }
     __syncthreads();
     if (backward && sub == 0) {  // D_k; staging still holds dC_k
-      const T* cprev = prev_state + E * (kc & 1);
+      const T* cprev = prev_state + MS * NS * E * (kc & 1);
       float d = 0.f;
-      for (int idx = tid; idx < kTile * kTile; idx += kThreads) {
-        const int r = idx / kTile, c = idx % kTile;
-        d += to_float(staging[r * Lt::ld + c]) * to_float(cprev[r * Lt::ld + c]);
+      for (int idx = tid; idx < MS * NS * kTile * kTile; idx += Threads) {
+        const int at = idx / (kTile * kTile) * E + (idx / kTile % kTile) * Lt::ld + idx % kTile;
+        d += to_float(staging[at]) * to_float(cprev[at]);
       }
-      if (lead_n && tid < 64) d += dn_k * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * kTile + tid];
+      if (lead_n && tid < R) d += dn_k * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * R + tid];
       const double sum = block_sum(static_cast<double>(d), red);
       if (tid == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, sum * decay);
     }
-    T* Xs = stage + 2 * E * (step & 1);
+    T* Xs = stage + kStage * (step & 1);
     const float* sc = scale + sub * kTile;
-    if (lead_n) {  // n from the unweighted rows
-      const int c = tid % 64, half = tid / 64;
-      const float* nsc = nscale + sub * kTile + 32 * half;
+    if (lead_n) {  // n from the unweighted rows, each part of the block summing 64 / parts of them
+      constexpr int parts = Threads / R, part_rows = kTile / parts;
+      const int c = tid % R, part = tid / R;
+      const float* nsc = nscale + sub * kTile + part_rows * part;
+      const T* xc = Xs + c / kTile * E + c % kTile;
       float sum = 0.f;
 #pragma unroll 8
-      for (int r = 0; r < 32; ++r) sum += nsc[r] * to_float(Xs[(32 * half + r) * Lt::ld + c]);
-      npart[half * 64 + c] = sum;
+      for (int r = 0; r < part_rows; ++r) sum += nsc[r] * to_float(xc[(part_rows * part + r) * Lt::ld]);
+      npart[part * R + c] = sum;
     }
-    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + E, sc);
+    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + MS * E, sc);
     __syncthreads();
-    if (lead_n && tid < 64) nvec[tid] += npart[tid] + npart[64 + tid];
+    if (lead_n && tid < R) {
+      float sum = 0.f;
+#pragma unroll
+      for (int part = 0; part < Threads / R; ++part) sum += npart[part * R + tid];
+      nvec[tid] += sum;
+    }
   }
 
   float* final_c = backward ? p.dc0 : p.c_last;
   float* final_n = backward ? p.dn0 : p.n_last;
   if (final_c) acc_foreach<Tl>(acc, [&](int r, int c, float& v) { final_c[cbase + static_cast<int64_t>(r) * p.DHV + c] = v; });
-  if (final_n && lead_n && tid < 64) final_n[nbase + tid] = nvec[tid];
+  if (final_n && lead_n && tid < R) final_n[nbase + tid] = nvec[tid];
   if (!backward && lead_m && tid == 0) {
     chunk_m[NC] = m_run;
     if (p.m_last) p.m_last[bh] = static_cast<float>(m_run);
@@ -218,19 +239,32 @@ __global__ void __launch_bounds__(kThreads, 4) recurrent_kernel(ChunkwiseParams 
     acc_foreach<Tl>(acc, [&](int r, int c, float& v) {
       d += static_cast<double>(v) * p.c0[cbase + static_cast<int64_t>(r) * p.DHV + c];
     });
-    if (lead_n && tid < 64) d += static_cast<double>(nvec[tid]) * p.n0[nbase + tid];
+    if (lead_n && tid < R) d += static_cast<double>(nvec[tid]) * p.n0[nbase + tid];
     d = block_sum(d, red);
     if (tid == 0) atomicAdd(p.c0dot + bh, d);
   }
 }
 
+template <class T, class Tl, bool backward>
+void launch_recurrent_tiled(const ChunkwiseParams& p, cudaStream_t stream) {
+  constexpr size_t smem = recurrent_smem_bytes<T, Tl>(backward);
+  cudaFuncSetAttribute(recurrent_kernel<T, Tl, backward>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const int blocks = (p.DQK / Tl::rows) * (p.DHV / Tl::cols) * p.B * p.NH;
+  recurrent_kernel<T, Tl, backward><<<blocks, Tl::threads, smem, stream>>>(p);
+}
+
+template <class T, class Tl>
+void launch_recurrent_tiled(const ChunkwiseParams& p, bool backward, cudaStream_t stream) {
+  if (backward) launch_recurrent_tiled<T, Tl, true>(p, stream);
+  else launch_recurrent_tiled<T, Tl, false>(p, stream);
+}
+
 template <class T>
 void launch_recurrent(const ChunkwiseParams& p, bool backward, cudaStream_t stream) {
-  const size_t smem = recurrent_smem_bytes<T>(backward);
-  cudaFuncSetAttribute(recurrent_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                       static_cast<int>(recurrent_smem_bytes<T>(true)));
-  const int blocks = (p.DQK / kTile) * (p.DHV / kTile) * p.B * p.NH;
-  recurrent_kernel<T><<<blocks, kThreads, smem, stream>>>(p, backward);
+  if constexpr (!std::is_same<T, float>::value) {
+    if (p.DHV % StateTileWide::cols == 0) return launch_recurrent_tiled<T, StateTileWide>(p, backward, stream);
+  }
+  launch_recurrent_tiled<T, StateTile<T>>(p, backward, stream);
 }
 
 }  // namespace xlstm::kernels
