@@ -279,6 +279,44 @@ __device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t 
   __syncthreads();
 }
 
+// Two adjacent values of T from two floats (one 4-byte store for 16-bit T, 8 bytes for fp32).
+template <class T>
+struct PairOf;
+template <>
+struct PairOf<float> {
+  using type = float2;
+  __device__ __forceinline__ static float2 make(float a, float b) { return make_float2(a, b); }
+};
+template <>
+struct PairOf<__nv_bfloat16> {
+  using type = __nv_bfloat162;
+  __device__ __forceinline__ static __nv_bfloat162 make(float a, float b) { return __floats2bfloat162_rn(a, b); }
+};
+template <>
+struct PairOf<__half> {
+  using type = __half2;
+  __device__ __forceinline__ static __half2 make(float a, float b) { return __floats2half2_rn(a, b); }
+};
+
+// Writes the accumulator as a Tl::rows x Tl::cols tile of T at g (row stride ld, even) straight from the
+// registers, each accumulator pair of adjacent columns in one store: no shared-memory staging and no
+// barrier (store_tile's round trip cost a loop sequential kernels pay at every chunk).
+template <class Tl, class T>
+__device__ __forceinline__ void store_acc_pairs(const typename Tl::Acc& acc, T* g, int64_t ld) {
+  using Pair = PairOf<T>;
+  const int lane = threadIdx.x % 32;
+  T* base = g + static_cast<int64_t>(Tl::warp_row() + lane / 4) * ld + Tl::warp_col() + 2 * (lane % 4);
+#pragma unroll
+  for (int mt = 0; mt < Tl::MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      T* row = base + (16 * mt + 8 * h) * ld;
+#pragma unroll
+      for (int nt = 0; nt < Tl::NT; ++nt)
+        *reinterpret_cast<typename Pair::type*>(row + 8 * nt) = Pair::make(acc[mt][nt][2 * h], acc[mt][nt][2 * h + 1]);
+    }
+}
+
 // The part of a (B, NH, S, D) tensor that belongs to head bh.
 template <class T>
 __device__ __forceinline__ T* head_ptr(void* base, int64_t sb, int64_t sh, int bh, int NH) {
