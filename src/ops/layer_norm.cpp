@@ -13,8 +13,6 @@
 namespace xlstm::ops::detail {
 namespace {
 
-bool is_float(const torch::Tensor& t) { return t.defined() && at::isFloatingType(t.scalar_type()); }
-
 // The parameter as the module applies it: cast to x's dtype (the scale offset first), then computed in ct.
 torch::Tensor applied(const OptTensor& t, double offset, const torch::Tensor& x, torch::ScalarType ct) {
   if (!t || !t->defined()) return torch::Tensor();

@@ -12,11 +12,6 @@
 #include "xlstm/ops.h"
 
 namespace xlstm::ops::detail {
-namespace {
-
-bool is_float(const torch::Tensor& t) { return t.defined() && at::isFloatingType(t.scalar_type()); }
-
-}  // namespace
 
 void check_norm_skip_gate_args(const char* op, const torch::Tensor& h, const torch::Tensor& c, const torch::Tensor& z,
                                const torch::Tensor& norm_weight, const torch::Tensor& skip) {

@@ -12,6 +12,9 @@ inline std::optional<torch::Tensor> opt(const torch::Tensor& t) {
   return t.defined() ? std::optional<torch::Tensor>(t) : std::nullopt;
 }
 
+// A defined tensor of a floating dtype.
+inline bool is_float(const torch::Tensor& t) { return t.defined() && at::isFloatingType(t.scalar_type()); }
+
 // A tensor's sizes for an error message (empty when undefined).
 inline c10::IntArrayRef sizes_of(const torch::Tensor& t) { return t.defined() ? t.sizes() : c10::IntArrayRef{}; }
 
