@@ -44,25 +44,35 @@ template <class T>
 using StateTile = std::conditional_t<std::is_same<T, float>::value, Tile64, Tiling<4, 1, 1, 8>>;
 using StateTileWide = Tiling<4, 2, 1, 8>;
 
-// Per stage the X tile and Tl::ns Y sub-tiles (two stages), in the forward the staging tile(s) of the
+// Per stage the X tile and Tl::ns Y sub-tiles (two stages), in the forward the staging tiles of the
 // state store, the reduction slots and row arrays, and in the backward two copies of the state tile
 // (C_{k-1}, by chunk parity).
 template <class T, class Tl>
 constexpr size_t recurrent_smem_bytes(bool backward) {
-  constexpr int stage = Tl::ms + Tl::ns, state = Tl::ms * Tl::ns;
-  return (2 * stage + (backward ? 2 : 1) * state) * TileLayout<T>::elems * sizeof(T) +
-         (2 * kMaxChunk + Tl::rows + Tl::threads) * sizeof(float) + Tl::threads / 32 * sizeof(double);
+  return (2 * (1 + Tl::ns) + (backward ? 2 : 1) * Tl::ns) * TileLayout<T>::elems * sizeof(T) +
+         (2 * kMaxChunk + kTile + Tl::threads) * sizeof(float) + Tl::threads / 32 * sizeof(double);
+}
+
+// Blocks per SM: as many as 512 threads and the shared memory allow (sm_90: 228 KB per SM, 1 KB of it
+// reserved per block). The register budget follows from it: the fp32 walks fit 2 blocks, so they may
+// take 255 registers instead of spilling at 128.
+template <class T, class Tl, bool backward>
+constexpr int recurrent_blocks_per_sm() {
+  constexpr int by_smem = static_cast<int>((228 << 10) / (recurrent_smem_bytes<T, Tl>(backward) + 1024));
+  return by_smem < 512 / Tl::threads ? by_smem : 512 / Tl::threads;
 }
 
 template <class T, class Tl, bool backward>
-__global__ void __launch_bounds__(Tl::threads, 512 / Tl::threads) recurrent_kernel(ChunkwiseParams p) {
+__global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, backward>()))
+    recurrent_kernel(ChunkwiseParams p) {
+  static_assert(Tl::rows == kTile, "a block walks 64 rows of the state (one X tile per step)");
   using Lt = TileLayout<T>;
-  constexpr int E = Lt::elems, R = Tl::rows, MS = Tl::ms, NS = Tl::ns, Threads = Tl::threads;
-  constexpr int kStage = (MS + NS) * E;  // the X sub-tiles, then the Y sub-tiles
+  constexpr int E = Lt::elems, R = kTile, NS = Tl::ns, Threads = Tl::threads;
+  constexpr int kStage = (1 + NS) * E;  // the X tile, then the Y sub-tiles
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
   T* staging = stage + 2 * kStage;  // forward: the chunk state on its way to global memory
-  double* red = reinterpret_cast<double*>(staging + (backward ? 0 : MS * NS * E));
+  double* red = reinterpret_cast<double*>(staging + (backward ? 0 : NS * E));
   float* scale = reinterpret_cast<float*>(red + Threads / 32);
   float* nscale = scale + kMaxChunk;
   float* nvec = nscale + kMaxChunk;
@@ -111,19 +121,15 @@ __global__ void __launch_bounds__(Tl::threads, 512 / Tl::threads) recurrent_kern
   auto issue = [&](int kc, int sub, int parity) {
     const int t0 = kc * p.L + sub * kTile;
     T* buf = stage + kStage * parity;
+    load_tile_async<T, Threads>(buf, X + t0 * xs.ss, xs.ss, p.S - t0);
 #pragma unroll
-    for (int i = 0; i < MS; ++i) load_tile_async<T, Threads>(buf + i * E, X + t0 * xs.ss + i * kTile, xs.ss, p.S - t0);
-#pragma unroll
-    for (int j = 0; j < NS; ++j) load_tile_async<T, Threads>(buf + (MS + j) * E, Y + t0 * ys.ss + j * kTile, ys.ss, p.S - t0);
+    for (int j = 0; j < NS; ++j) load_tile_async<T, Threads>(buf + (1 + j) * E, Y + t0 * ys.ss + j * kTile, ys.ss, p.S - t0);
     if (backward && sub == 0) {  // C_{k-1}, stored by the forward
       const T* cprev = static_cast<const T*>(p.states) + (static_cast<int64_t>(bh) * NC + kc) * state_size +
                        static_cast<int64_t>(tq) * R * p.DHV + tv * Tl::cols;
 #pragma unroll
-      for (int i = 0; i < MS; ++i)
-#pragma unroll
-        for (int j = 0; j < NS; ++j)
-          load_tile_async<T, Threads>(prev_state + (MS * NS * (kc & 1) + i * NS + j) * E, cprev + i * kTile * p.DHV + j * kTile,
-                                      p.DHV, kTile);
+      for (int j = 0; j < NS; ++j)
+        load_tile_async<T, Threads>(prev_state + (NS * (kc & 1) + j) * E, cprev + j * kTile, p.DHV, kTile);
     }
     cp_async_commit();
   };
@@ -202,11 +208,7 @@ __global__ void __launch_bounds__(Tl::threads, 512 / Tl::threads) recurrent_kern
     }
     __syncthreads();
     if (backward && sub == 0) {  // D_k from the registers, which hold decay * dC_k now
-      const T* cprev = prev_state + MS * NS * E * (kc & 1);
-      float d = 0.f;
-      acc_foreach<Tl>(acc, [&](int r, int c, float& v) {
-        d += v * to_float(cprev[(r / kTile * NS + c / kTile) * E + (r % kTile) * Lt::ld + c % kTile]);
-      });
+      float d = acc_dot_tile<Tl>(acc, prev_state + NS * E * (kc & 1));
       if (lead_n && tid < R) d += decay * dn_k * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * R + tid];
       const double sum = block_sum(static_cast<double>(d), red);
       if (tid == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, sum);
@@ -217,13 +219,13 @@ __global__ void __launch_bounds__(Tl::threads, 512 / Tl::threads) recurrent_kern
       constexpr int parts = Threads / R, part_rows = kTile / parts;
       const int c = tid % R, part = tid / R;
       const float* nsc = nscale + sub * kTile + part_rows * part;
-      const T* xc = Xs + c / kTile * E + c % kTile;
+      const T* xc = Xs + c;
       float sum = 0.f;
 #pragma unroll 8
       for (int r = 0; r < part_rows; ++r) sum += nsc[r] * to_float(xc[(part_rows * part + r) * Lt::ld]);
       npart[part * R + c] = sum;
     }
-    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + MS * E, sc);
+    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + E, sc);
     __syncthreads();
     if (lead_n && tid < R) {
       float sum = 0.f;
@@ -259,7 +261,7 @@ template <class T, class Tl, bool backward>
 void launch_recurrent_tiled(const ChunkwiseParams& p, cudaStream_t stream) {
   constexpr size_t smem = recurrent_smem_bytes<T, Tl>(backward);
   cudaFuncSetAttribute(recurrent_kernel<T, Tl, backward>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  const int blocks = (p.DQK / Tl::rows) * (p.DHV / Tl::cols) * p.B * p.NH;
+  const int blocks = (p.DQK / kTile) * (p.DHV / Tl::cols) * p.B * p.NH;
   recurrent_kernel<T, Tl, backward><<<blocks, Tl::threads, smem, stream>>>(p);
 }
 

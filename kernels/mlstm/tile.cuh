@@ -71,7 +71,8 @@ __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_gr
 // Starts copying the 64x64 tile at g (row stride ld elements) into s; rows >= valid_rows become zeros.
 // A thread copies the same 16 bytes of every Threads / (64 / vec)-th row: one 64-bit address computed
 // per tile, then advanced (the index arithmetic per copy was a third of the recurrent kernel's
-// instructions).
+// instructions). A row past the end is a copy of 0 bytes (zero fill): its address is not read, so it
+// needs no select of a safe one (that was 2 of the ~5 instructions per copy).
 template <class T, int Threads = kThreads>
 __device__ __forceinline__ void load_tile_async(T* s, const T* g, int64_t ld, int valid_rows) {
   using Lt = TileLayout<T>;
@@ -83,8 +84,7 @@ __device__ __forceinline__ void load_tile_async(T* s, const T* g, int64_t ld, in
   const int64_t src_step = row_step * ld;
 #pragma unroll
   for (int i = 0; i < kTile / row_step; ++i) {
-    const bool valid = r0 + i * row_step < valid_rows;
-    cp_async16(dst + i * row_step * Lt::ld, valid ? src : g, valid);
+    cp_async16(dst + i * row_step * Lt::ld, src, r0 + i * row_step < valid_rows);
     src += src_step;
   }
 }
@@ -144,8 +144,8 @@ template <class T>
 __device__ __forceinline__ uint32_t scale_pair(uint32_t x, float s0, float s1);
 template <>
 __device__ __forceinline__ uint32_t scale_pair<__nv_bfloat16>(uint32_t x, float s0, float s1) {
-  const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&x));
-  const __nv_bfloat162 r = __floats2bfloat162_rn(f.x * s0, f.y * s1);
+  // (a bf16 is the upper half of its float: one shift and one mask, where __bfloat1622float2 takes three)
+  const __nv_bfloat162 r = __floats2bfloat162_rn(__uint_as_float(x << 16) * s0, __uint_as_float(x & 0xffff0000u) * s1);
   return *reinterpret_cast<const uint32_t*>(&r);
 }
 template <>
@@ -270,11 +270,19 @@ __device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t 
   T* ws = s + ((wr / kTile) * Tl::ns + wc / kTile) * Lt::elems;
   acc_foreach<Tl>(acc, [&](int r, int c, float& x) { ws[(r - wr) * Lt::ld + c - wc] = from_float<T>(f(r, c, x)); });
   __syncthreads();
-  constexpr int per_row = Tl::cols / Lt::vec;
-  for (int idx = threadIdx.x; idx < Tl::rows * per_row; idx += Tl::threads) {
-    const int r = idx / per_row, c = (idx % per_row) * Lt::vec;
-    const T* src = s + ((r / kTile) * Tl::ns + c / kTile) * Lt::elems + (r % kTile) * Lt::ld + c % kTile;
-    if (r < valid_rows) *reinterpret_cast<int4*>(g + r * ld + c) = *reinterpret_cast<const int4*>(src);
+  // A thread copies the same 16 bytes of every row_step-th row, so that its offsets are fixed once
+  // (the index arithmetic per copy was ~130 instructions of the state walk's chunk start).
+  constexpr int per_row = Tl::cols / Lt::vec, row_step = Tl::threads / per_row;
+  static_assert(Tl::threads % per_row == 0 && kTile % row_step == 0, "whole rows per pass, inside a sub-tile");
+  const int r0 = static_cast<int>(threadIdx.x) / per_row, c = (static_cast<int>(threadIdx.x) % per_row) * Lt::vec;
+  const T* src = s + (c / kTile) * Lt::elems + r0 * Lt::ld + c % kTile;
+  T* dst = g + r0 * ld + c;
+#pragma unroll
+  for (int i = 0; i < Tl::rows / row_step; ++i) {
+    const int r = i * row_step;  // + r0; sub-tile r / kTile, row r % kTile + r0 in it
+    if (r0 + r < valid_rows)
+      *reinterpret_cast<int4*>(dst + r * ld) =
+          *reinterpret_cast<const int4*>(src + (r / kTile) * Tl::ns * Lt::elems + (r % kTile) * Lt::ld);
   }
   __syncthreads();
 }
@@ -286,16 +294,22 @@ template <>
 struct PairOf<float> {
   using type = float2;
   __device__ __forceinline__ static float2 make(float a, float b) { return make_float2(a, b); }
+  __device__ __forceinline__ static float2 split(float2 x) { return x; }
 };
 template <>
 struct PairOf<__nv_bfloat16> {
   using type = __nv_bfloat162;
   __device__ __forceinline__ static __nv_bfloat162 make(float a, float b) { return __floats2bfloat162_rn(a, b); }
+  __device__ __forceinline__ static float2 split(__nv_bfloat162 x) {
+    const uint32_t u = *reinterpret_cast<const uint32_t*>(&x);
+    return make_float2(__uint_as_float(u << 16), __uint_as_float(u & 0xffff0000u));
+  }
 };
 template <>
 struct PairOf<__half> {
   using type = __half2;
   __device__ __forceinline__ static __half2 make(float a, float b) { return __floats2half2_rn(a, b); }
+  __device__ __forceinline__ static float2 split(__half2 x) { return __half22float2(x); }
 };
 
 // Writes the accumulator as a Tl::rows x Tl::cols tile of T at g (row stride ld, even) straight from the
@@ -315,6 +329,29 @@ __device__ __forceinline__ void store_acc_pairs(const typename Tl::Acc& acc, T* 
       for (int nt = 0; nt < Tl::NT; ++nt)
         *reinterpret_cast<typename Pair::type*>(row + 8 * nt) = Pair::make(acc[mt][nt][2 * h], acc[mt][nt][2 * h + 1]);
     }
+}
+
+// The sum over this thread's accumulator elements of each times the element at its (row, column) of the
+// Tl::rows x Tl::cols tile held at s as 64x64 shared sub-tiles (store_tile's staging layout), read as
+// pairs of adjacent columns with offsets fixed at compile time.
+template <class Tl, class T>
+__device__ __forceinline__ float acc_dot_tile(const typename Tl::Acc& acc, const T* s) {
+  using Lt = TileLayout<T>;
+  using Pair = PairOf<T>;
+  const int lane = threadIdx.x % 32, wr = Tl::warp_row(), wc = Tl::warp_col();
+  const T* base = s + ((wr / kTile) * Tl::ns + wc / kTile) * Lt::elems + (wr % kTile + lane / 4) * Lt::ld +
+                  wc % kTile + 2 * (lane % 4);
+  float d = 0.f;
+#pragma unroll
+  for (int mt = 0; mt < Tl::MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int nt = 0; nt < Tl::NT; ++nt) {
+        const float2 x = Pair::split(*reinterpret_cast<const typename Pair::type*>(base + (16 * mt + 8 * h) * Lt::ld + 8 * nt));
+        d += acc[mt][nt][2 * h] * x.x + acc[mt][nt][2 * h + 1] * x.y;
+      }
+  return d;
 }
 
 // The part of a (B, NH, S, D) tensor that belongs to head bh.
