@@ -58,7 +58,8 @@ __device__ __forceinline__ float logsigmoid(float x) { return fminf(x, 0.f) - lo
 __device__ __forceinline__ float sigmoid(float x) { return __fdividef(1.f, 1.f + expf(-x)); }
 
 // The sum of v over the 32 lanes of the warp, in every lane.
-__device__ __forceinline__ float warp_sum(float v) {
+template <class V>
+__device__ __forceinline__ V warp_sum(V v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;

@@ -21,8 +21,11 @@
 //
 // Both directions are one flat loop over (chunk, 64-row slice) with the next slice's K/V (Q/dH) tiles
 // loading while the current one is multiplied; the row weights are applied to the X operand's fragments
-// in registers (BlockMma's kscale), so a step has two barriers. The backward's dC states go to global
-// memory straight from the registers, and D_k is summed from them there.
+// in registers (BlockMma's kscale). A step has one barrier: the next slice's copies are issued after it,
+// into the buffer the step before read, and what a chunk start writes for the others to read after the
+// barrier (row weights, the forward's staged state, the partial sums of n, the backward's C_{k-1})
+// has two copies by chunk parity. The backward's dC states go to global memory straight from the
+// registers, and D_k is summed from them there (one fp64 atomic per warp).
 #pragma once
 
 #include <cmath>
@@ -44,26 +47,26 @@ template <class T>
 using StateTile = std::conditional_t<std::is_same<T, float>::value, Tile64, Tiling<4, 1, 1, 8>>;
 using StateTileWide = Tiling<4, 2, 1, 8>;
 
-// Per stage the X tile and Tl::ns Y sub-tiles (two stages), in the forward the staging tiles of the
-// state store, the reduction slots and row arrays, and in the backward two copies of the state tile
-// (C_{k-1}, by chunk parity).
+// Per stage the X tile and Tl::ns Y sub-tiles (two stages); by chunk parity a state tile (the forward's
+// staging tile of the state store, the backward's C_{k-1}), the row weights and the partial sums of n;
+// the reduction slots.
 template <class T, class Tl>
-constexpr size_t recurrent_smem_bytes(bool backward) {
-  return (2 * (1 + Tl::ns) + (backward ? 2 : 1) * Tl::ns) * TileLayout<T>::elems * sizeof(T) +
-         (2 * kMaxChunk + kTile + Tl::threads) * sizeof(float) + Tl::threads / 32 * sizeof(double);
+constexpr size_t recurrent_smem_bytes() {
+  return (2 * (1 + Tl::ns) + 2 * Tl::ns) * TileLayout<T>::elems * sizeof(T) +
+         2 * (2 * kMaxChunk + Tl::threads) * sizeof(float) + Tl::threads / 32 * sizeof(double);
 }
 
 // Blocks per SM: as many as 512 threads and the shared memory allow (sm_90: 228 KB per SM, 1 KB of it
 // reserved per block). The register budget follows from it: the fp32 walks fit 2 blocks, so they may
 // take 255 registers instead of spilling at 128.
-template <class T, class Tl, bool backward>
+template <class T, class Tl>
 constexpr int recurrent_blocks_per_sm() {
-  constexpr int by_smem = static_cast<int>((228 << 10) / (recurrent_smem_bytes<T, Tl>(backward) + 1024));
+  constexpr int by_smem = static_cast<int>((228 << 10) / (recurrent_smem_bytes<T, Tl>() + 1024));
   return by_smem < 512 / Tl::threads ? by_smem : 512 / Tl::threads;
 }
 
 template <class T, class Tl, bool backward>
-__global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, backward>()))
+__global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl>()))
     recurrent_kernel(ChunkwiseParams p) {
   static_assert(Tl::rows == kTile, "a block walks 64 rows of the state (one X tile per step)");
   using Lt = TileLayout<T>;
@@ -71,13 +74,11 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
   constexpr int kStage = (1 + NS) * E;  // the X tile, then the Y sub-tiles
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
-  T* staging = stage + 2 * kStage;  // forward: the chunk state on its way to global memory
-  double* red = reinterpret_cast<double*>(staging + (backward ? 0 : NS * E));
-  float* scale = reinterpret_cast<float*>(red + Threads / 32);
-  float* nscale = scale + kMaxChunk;
-  float* nvec = nscale + kMaxChunk;
-  float* npart = nvec + R;
-  T* prev_state = reinterpret_cast<T*>(npart + Threads);  // backward: C_{k-1} of chunk k, by chunk parity
+  // By chunk parity: forward, the chunk state on its way to global memory; backward, C_{k-1} of chunk k.
+  T* state_tiles = stage + 2 * kStage;
+  double* red = reinterpret_cast<double*>(state_tiles + 2 * NS * E);
+  float* scales = reinterpret_cast<float*>(red + Threads / 32);  // [parity][row weight, n weight][kMaxChunk]
+  float* nparts = scales + 4 * kMaxChunk;                          // [parity][part][column]
 
   const int tid = threadIdx.x;
   const int tv_count = p.DHV / Tl::cols, tq_count = p.DQK / R;
@@ -112,7 +113,11 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
   if (init) acc_foreach<Tl>(acc, [&](int r, int c, float& v) { v = init[cbase + static_cast<int64_t>(r) * p.DHV + c]; });
   const float* ninit = backward ? p.dn_last : p.n0;
   const int64_t nbase = static_cast<int64_t>(bh) * p.DQK + tq * R;
-  if (tid < R) nvec[tid] = ninit ? ninit[nbase + tid] : 0.f;
+  // n (dn) of column tid: the owner thread (tid < 64) keeps the carry, n_{k-1} times the chunk's decay,
+  // and every thread of a lead_n block the partial sum of its rows of the chunk, which a chunk start
+  // hands to the owner through nparts.
+  float n_carry = tid < R && ninit ? ninit[nbase + tid] : 0.f, n_part = 0.f;
+  constexpr int parts = Threads / R, part_rows = kTile / parts;
   double m_run = (!backward && p.m0) ? static_cast<double>(p.m0[bh]) : -INFINITY;  // exponents in fp64
 
   // The walk visits (chunk kc, 64-row slice sub) in order; the next chunk is kc + dir. (Counters, not
@@ -129,7 +134,7 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
                        static_cast<int64_t>(tq) * R * p.DHV + tv * Tl::cols;
 #pragma unroll
       for (int j = 0; j < NS; ++j)
-        load_tile_async<T, Threads>(prev_state + (NS * (kc & 1) + j) * E, cprev + j * kTile, p.DHV, kTile);
+        load_tile_async<T, Threads>(state_tiles + (NS * (kc & 1) + j) * E, cprev + j * kTile, p.DHV, kTile);
     }
     cp_async_commit();
   };
@@ -152,11 +157,15 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
   };
   issue(first_chunk, 0, 0);
   load_rows(first_chunk);
-  float dn_k = 0.f, decay = 1.f;  // backward: dn_k (lead_n) and the decay of the current chunk
+  float decay = 1.f;  // of the current chunk
   for (int kc = first_chunk, sub = 0, parity = 0; kc >= 0 && kc < NC; parity ^= 1) {
     const int next_kc = sub + 1 == LT ? kc + dir : kc, next_sub = sub + 1 == LT ? 0 : sub + 1;
     const bool last_chunk = kc + dir < 0 || kc + dir >= NC;
-    if (sub == 0) {
+    float* scale = scales + 2 * kMaxChunk * (kc & 1);
+    float* nscale = scale + kMaxChunk;
+    float* npart = nparts + Threads * (kc & 1);
+    T* state_tile = state_tiles + NS * E * (kc & 1);
+    if (sub == 0) {  // the chunk start, before the barrier: what the others read after it
       const double g = chunk_g[kc];
       double m_prev, m_k;
       if (backward) {
@@ -187,60 +196,63 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
         nscale[r] = ns;
       }
       if (!last_chunk) load_rows(kc + dir);  // the next chunk's, used LT sub-steps from now
-      // The backward stores dC_k straight from the registers (no round trip through shared memory and
-      // its two barriers: the walk 2.46 -> 2.08 ms at the 7B layout); in the forward the same 4-byte
-      // stores cost more than the round trip saves (1.50 -> 1.66 ms, at L = 64 fw +22%), so it keeps
-      // the staged 16-byte stores.
+      // The backward stores dC_k straight from the registers (the walk 2.46 -> 2.08 ms at the 7B layout
+      // without the round trip through shared memory); in the forward those 4-byte stores cost more
+      // than the round trip saves (1.50 -> 1.66 ms, at L = 64 fw +22%), so it stages the state for 16-byte
+      // stores after the barrier.
       if constexpr (backward) store_acc_pairs<Tl>(acc, states + kc * state_size, p.DHV);
-      else store_tile<Tl>(acc, states + kc * state_size, p.DHV, R, staging, [](int, int, float v) { return v; });
+      else stage_acc<Tl>(acc, state_tile, [](int, int, float v) { return v; });
       acc_foreach<Tl>(acc, [&](int, int, float& v) { v *= decay; });
-      if (lead_n && tid < R) {
-        nstates[static_cast<int64_t>(kc) * p.DQK + tid] = nvec[tid];
-        dn_k = nvec[tid];
-        nvec[tid] *= decay;
+      if (lead_n) {
+        npart[tid] = n_part;  // (part, column) = (tid / 64, tid % 64)
+        n_part = 0.f;
       }
     }
-    if (!(last_chunk && sub + 1 == LT)) {
-      issue(next_kc, next_sub, parity ^ 1);
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
+    cp_async_wait<0>();  // this step's tiles, the only copies in flight
     __syncthreads();
-    if (backward && sub == 0) {  // D_k from the registers, which hold decay * dC_k now
-      float d = acc_dot_tile<Tl>(acc, prev_state + NS * E * (kc & 1));
-      if (lead_n && tid < R) d += decay * dn_k * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * R + tid];
-      const double sum = block_sum(static_cast<double>(d), red);
-      if (tid == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, sum);
+    // The next slice into the buffer the step before read (every thread is past it now).
+    if (!(last_chunk && sub + 1 == LT)) issue(next_kc, next_sub, parity ^ 1);
+    if (sub == 0) {
+      if constexpr (!backward) copy_staged<Tl>(state_tile, states + kc * state_size, p.DHV, R);
+      float n_prev = 0.f;  // n_{k-1} (forward), dn_k (backward)
+      if (lead_n && tid < R) {
+        n_prev = n_carry;
+#pragma unroll
+        for (int part = 0; part < parts; ++part) n_prev += npart[part * R + tid];
+        nstates[static_cast<int64_t>(kc) * p.DQK + tid] = n_prev;
+        n_carry = decay * n_prev;
+      }
+      if constexpr (backward) {  // D_k from the registers, which hold decay * dC_k now
+        float d = acc_dot_tile<Tl>(acc, state_tile);
+        if (lead_n && tid < R) d += decay * n_prev * p.n_states[(static_cast<int64_t>(bh) * NC + kc) * p.DQK + tq * R + tid];
+        const double sum = warp_sum(static_cast<double>(d));
+        if (tid % 32 == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, sum);
+      }
     }
     T* Xs = stage + kStage * parity;
-    const float* sc = scale + sub * kTile;
     if (lead_n) {  // n from the unweighted rows, each part of the block summing 64 / parts of them
-      constexpr int parts = Threads / R, part_rows = kTile / parts;
       const int c = tid % R, part = tid / R;
       const float* nsc = nscale + sub * kTile + part_rows * part;
       const T* xc = Xs + c;
-      float sum = 0.f;
 #pragma unroll 8
-      for (int r = 0; r < part_rows; ++r) sum += nsc[r] * to_float(xc[(part_rows * part + r) * Lt::ld]);
-      npart[part * R + c] = sum;
+      for (int r = 0; r < part_rows; ++r) n_part += nsc[r] * to_float(xc[(part_rows * part + r) * Lt::ld]);
     }
-    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + E, sc);
-    __syncthreads();
-    if (lead_n && tid < R) {
-      float sum = 0.f;
-#pragma unroll
-      for (int part = 0; part < Threads / R; ++part) sum += npart[part * R + tid];
-      nvec[tid] += sum;
-    }
+    BlockMma<T, true, true, Tl>::run(acc, Xs, Xs + E, scale + sub * kTile);
     kc = next_kc;
     sub = next_sub;
+  }
+  // The last chunk's partial sums of n, through the buffer of the chunk parity that comes next.
+  if (lead_n) nparts[Threads * ((first_chunk + dir * NC) & 1) + tid] = n_part;
+  __syncthreads();
+  if (lead_n && tid < R) {
+#pragma unroll
+    for (int part = 0; part < parts; ++part) n_carry += nparts[Threads * ((first_chunk + dir * NC) & 1) + part * R + tid];
   }
 
   float* final_c = backward ? p.dc0 : p.c_last;
   float* final_n = backward ? p.dn0 : p.n_last;
   if (final_c) acc_foreach<Tl>(acc, [&](int r, int c, float& v) { final_c[cbase + static_cast<int64_t>(r) * p.DHV + c] = v; });
-  if (final_n && lead_n && tid < R) final_n[nbase + tid] = nvec[tid];
+  if (final_n && lead_n && tid < R) final_n[nbase + tid] = n_carry;
   if (!backward && lead_m && tid == 0) {
     chunk_m[NC] = m_run;
     if (p.m_last) p.m_last[bh] = static_cast<float>(m_run);
@@ -251,7 +263,7 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
     acc_foreach<Tl>(acc, [&](int r, int c, float& v) {
       d += static_cast<double>(v) * p.c0[cbase + static_cast<int64_t>(r) * p.DHV + c];
     });
-    if (lead_n && tid < R) d += static_cast<double>(nvec[tid]) * p.n0[nbase + tid];
+    if (lead_n && tid < R) d += static_cast<double>(n_carry) * p.n0[nbase + tid];
     d = block_sum(d, red);
     if (tid == 0) atomicAdd(p.c0dot + bh, d);
   }
@@ -259,7 +271,7 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl, b
 
 template <class T, class Tl, bool backward>
 void launch_recurrent_tiled(const ChunkwiseParams& p, cudaStream_t stream) {
-  constexpr size_t smem = recurrent_smem_bytes<T, Tl>(backward);
+  constexpr size_t smem = recurrent_smem_bytes<T, Tl>();
   cudaFuncSetAttribute(recurrent_kernel<T, Tl, backward>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   const int blocks = (p.DQK / kTile) * (p.DHV / Tl::cols) * p.B * p.NH;
   recurrent_kernel<T, Tl, backward><<<blocks, Tl::threads, smem, stream>>>(p);

@@ -259,17 +259,21 @@ struct BlockMma<float, ATrans, BRow, Tl> {
   }
 };
 
-// Writes f(row, col, value) of the accumulator as a Tl::rows x Tl::cols tile of T at g (row stride ld,
-// rows >= valid_rows skipped), staged through the Tl::ms * Tl::ns shared sub-tiles at s for 16-byte
-// stores. Synchronises the block.
-template <class Tl = Tile64, class T, class F>
-__device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t ld, int valid_rows, T* s, F&& f) {
+// The two halves of store_tile, for kernels that place the barrier between them themselves (the state
+// walk): stage_acc writes f(row, col, value) of the accumulator into the Tl::ms * Tl::ns shared
+// sub-tiles at s; after a barrier, copy_staged copies them to the Tl::rows x Tl::cols tile at g (row
+// stride ld, rows >= valid_rows skipped) in 16-byte stores.
+template <class Tl, class T, class F>
+__device__ __forceinline__ void stage_acc(typename Tl::Acc& acc, T* s, F&& f) {
   using Lt = TileLayout<T>;
   // A warp's accumulator lies in one sub-tile.
   const int wr = Tl::warp_row() / kTile * kTile, wc = Tl::warp_col() / kTile * kTile;
   T* ws = s + ((wr / kTile) * Tl::ns + wc / kTile) * Lt::elems;
   acc_foreach<Tl>(acc, [&](int r, int c, float& x) { ws[(r - wr) * Lt::ld + c - wc] = from_float<T>(f(r, c, x)); });
-  __syncthreads();
+}
+template <class Tl, class T>
+__device__ __forceinline__ void copy_staged(const T* s, T* g, int64_t ld, int valid_rows) {
+  using Lt = TileLayout<T>;
   // A thread copies the same 16 bytes of every row_step-th row, so that its offsets are fixed once
   // (the index arithmetic per copy was ~130 instructions of the state walk's chunk start).
   constexpr int per_row = Tl::cols / Lt::vec, row_step = Tl::threads / per_row;
@@ -284,6 +288,16 @@ __device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t 
       *reinterpret_cast<int4*>(dst + r * ld) =
           *reinterpret_cast<const int4*>(src + (r / kTile) * Tl::ns * Lt::elems + (r % kTile) * Lt::ld);
   }
+}
+
+// Writes f(row, col, value) of the accumulator as a Tl::rows x Tl::cols tile of T at g (row stride ld,
+// rows >= valid_rows skipped), staged through the Tl::ms * Tl::ns shared sub-tiles at s for 16-byte
+// stores. Synchronises the block.
+template <class Tl = Tile64, class T, class F>
+__device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t ld, int valid_rows, T* s, F&& f) {
+  stage_acc<Tl>(acc, s, f);
+  __syncthreads();
+  copy_staged<Tl>(s, g, ld, valid_rows);
   __syncthreads();
 }
 
@@ -363,7 +377,7 @@ __device__ __forceinline__ T* head_ptr(void* base, int64_t sb, int64_t sh, int b
 // Sum over the block (every thread gets it); red holds one value per warp.
 template <class V>
 __device__ __forceinline__ V block_sum(V x, V* red) {
-  for (int o = 16; o > 0; o /= 2) x += __shfl_xor_sync(0xffffffffu, x, o);
+  x = warp_sum(x);
   __syncthreads();
   if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = x;
   __syncthreads();
