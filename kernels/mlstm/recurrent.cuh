@@ -41,8 +41,8 @@ namespace xlstm::kernels {
 // Where DHV allows, a block owns 64x128 of the state on 8 warps (StateTileWide): the K (Q) tile of a
 // step then serves 128 state columns, and the walk reads a fifth less from L2 (7.4 instead of 9.2 GB
 // in the 7B forward). Its time barely moved (-1% fw+bw), as it did not with 128x128 tiles on 16 warps
-// (5.6 GB, +8%) or a third cp.async stage: a step is bound by each warp's own instruction stream
-// (kernels/NOTES.md, v1.8). (fp32 keeps Tile64: its FMA product would spill with 64-column warps.)
+// (5.6 GB, +8%) or a third cp.async stage (kernels/NOTES.md, v1.8; v1.10 has the walk's profile).
+// (fp32 keeps Tile64: its FMA product would spill with 64-column warps.)
 template <class T>
 using StateTile = std::conditional_t<std::is_same<T, float>::value, Tile64, Tiling<4, 1, 1, 8>>;
 using StateTileWide = Tiling<4, 2, 1, 8>;
