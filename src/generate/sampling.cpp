@@ -16,7 +16,7 @@ namespace {
   throw std::invalid_argument("GenerationConfig." + field + ": " + value + " " + rule);
 }
 
-std::string show(double v) {
+std::string number_text(double v) {
   std::ostringstream s;
   s << v;
   return s.str();
@@ -27,11 +27,11 @@ std::string show(double v) {
 void validate_generation_config(const GenerationConfig& config, int64_t vocab_size) {
   if (config.max_new_tokens < 0) bad("max_new_tokens", std::to_string(config.max_new_tokens), "must be >= 0");
   if (!(config.temperature > 0) || !std::isfinite(config.temperature))
-    bad("temperature", show(config.temperature), "must be a positive number (do_sample = false is greedy)");
+    bad("temperature", number_text(config.temperature), "must be a positive number (do_sample = false is greedy)");
   if (config.top_k < 0) bad("top_k", std::to_string(config.top_k), "must be >= 0 (0 keeps every token)");
-  if (!(config.top_p > 0 && config.top_p <= 1)) bad("top_p", show(config.top_p), "must lie in (0, 1]");
+  if (!(config.top_p > 0 && config.top_p <= 1)) bad("top_p", number_text(config.top_p), "must lie in (0, 1]");
   if (!(config.repetition_penalty > 0) || !std::isfinite(config.repetition_penalty))
-    bad("repetition_penalty", show(config.repetition_penalty), "must be a positive number (1 = off)");
+    bad("repetition_penalty", number_text(config.repetition_penalty), "must be a positive number (1 = off)");
   if (config.vocab_limit < 0 || config.vocab_limit > vocab_size)
     bad("vocab_limit", std::to_string(config.vocab_limit), "is not in [0, " + std::to_string(vocab_size) + "] (0 = no limit)");
   for (int64_t t : config.stop_tokens)
