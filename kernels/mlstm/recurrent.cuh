@@ -118,6 +118,11 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl>()
   // hands to the owner through nparts.
   float n_carry = tid < R && ninit ? ninit[nbase + tid] : 0.f, n_part = 0.f;
   constexpr int parts = Threads / R, part_rows = kTile / parts;
+  const auto add_parts = [&](float sum, const float* npart) {  // the owner's: its column's partial sums
+#pragma unroll
+    for (int part = 0; part < parts; ++part) sum += npart[part * R + tid];
+    return sum;
+  };
   double m_run = (!backward && p.m0) ? static_cast<double>(p.m0[bh]) : -INFINITY;  // exponents in fp64
 
   // The walk visits (chunk kc, 64-row slice sub) in order; the next chunk is kc + dir. (Counters, not
@@ -216,9 +221,7 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl>()
       if constexpr (!backward) copy_staged<Tl>(state_tile, states + kc * state_size, p.DHV, R);
       float n_prev = 0.f;  // n_{k-1} (forward), dn_k (backward)
       if (lead_n && tid < R) {
-        n_prev = n_carry;
-#pragma unroll
-        for (int part = 0; part < parts; ++part) n_prev += npart[part * R + tid];
+        n_prev = add_parts(n_carry, npart);
         nstates[static_cast<int64_t>(kc) * p.DQK + tid] = n_prev;
         n_carry = decay * n_prev;
       }
@@ -242,12 +245,10 @@ __global__ void __launch_bounds__(Tl::threads, (recurrent_blocks_per_sm<T, Tl>()
     sub = next_sub;
   }
   // The last chunk's partial sums of n, through the buffer of the chunk parity that comes next.
-  if (lead_n) nparts[Threads * ((first_chunk + dir * NC) & 1) + tid] = n_part;
+  float* npart_end = nparts + Threads * ((first_chunk + dir * NC) & 1);
+  if (lead_n) npart_end[tid] = n_part;
   __syncthreads();
-  if (lead_n && tid < R) {
-#pragma unroll
-    for (int part = 0; part < parts; ++part) n_carry += nparts[Threads * ((first_chunk + dir * NC) & 1) + part * R + tid];
-  }
+  if (lead_n && tid < R) n_carry = add_parts(n_carry, npart_end);
 
   float* final_c = backward ? p.dc0 : p.c_last;
   float* final_n = backward ? p.dn0 : p.n_last;

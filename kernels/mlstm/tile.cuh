@@ -139,19 +139,38 @@ __device__ __forceinline__ int acc_row(int mt, int h) {
   return Tl::warp_row() + (static_cast<int>(threadIdx.x) % 32) / 4 + 16 * mt + 8 * h;
 }
 
+// Two adjacent values of T from two floats (one 4-byte store for 16-bit T, 8 bytes for fp32), and back
+// (a bf16 is the upper half of its float: one shift and one mask, where __bfloat1622float2 takes three).
+template <class T>
+struct PairOf;
+template <>
+struct PairOf<float> {
+  using type = float2;
+  __device__ __forceinline__ static float2 make(float a, float b) { return make_float2(a, b); }
+  __device__ __forceinline__ static float2 split(float2 x) { return x; }
+};
+template <>
+struct PairOf<__nv_bfloat16> {
+  using type = __nv_bfloat162;
+  __device__ __forceinline__ static __nv_bfloat162 make(float a, float b) { return __floats2bfloat162_rn(a, b); }
+  __device__ __forceinline__ static float2 split(__nv_bfloat162 x) {
+    const uint32_t u = *reinterpret_cast<const uint32_t*>(&x);
+    return make_float2(__uint_as_float(u << 16), __uint_as_float(u & 0xffff0000u));
+  }
+};
+template <>
+struct PairOf<__half> {
+  using type = __half2;
+  __device__ __forceinline__ static __half2 make(float a, float b) { return __floats2half2_rn(a, b); }
+  __device__ __forceinline__ static float2 split(__half2 x) { return __half22float2(x); }
+};
+
 // Multiplies the two 16-bit values packed in x (low half first) by s0 and s1, rounding to T once.
 template <class T>
-__device__ __forceinline__ uint32_t scale_pair(uint32_t x, float s0, float s1);
-template <>
-__device__ __forceinline__ uint32_t scale_pair<__nv_bfloat16>(uint32_t x, float s0, float s1) {
-  // (a bf16 is the upper half of its float: one shift and one mask, where __bfloat1622float2 takes three)
-  const __nv_bfloat162 r = __floats2bfloat162_rn(__uint_as_float(x << 16) * s0, __uint_as_float(x & 0xffff0000u) * s1);
-  return *reinterpret_cast<const uint32_t*>(&r);
-}
-template <>
-__device__ __forceinline__ uint32_t scale_pair<__half>(uint32_t x, float s0, float s1) {
-  const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&x));
-  const __half2 r = __floats2half2_rn(f.x * s0, f.y * s1);
+__device__ __forceinline__ uint32_t scale_pair(uint32_t x, float s0, float s1) {
+  using Pair = PairOf<T>;
+  const float2 f = Pair::split(*reinterpret_cast<const typename Pair::type*>(&x));
+  const typename Pair::type r = Pair::make(f.x * s0, f.y * s1);
   return *reinterpret_cast<const uint32_t*>(&r);
 }
 
@@ -300,31 +319,6 @@ __device__ __forceinline__ void store_tile(typename Tl::Acc& acc, T* g, int64_t 
   copy_staged<Tl>(s, g, ld, valid_rows);
   __syncthreads();
 }
-
-// Two adjacent values of T from two floats (one 4-byte store for 16-bit T, 8 bytes for fp32).
-template <class T>
-struct PairOf;
-template <>
-struct PairOf<float> {
-  using type = float2;
-  __device__ __forceinline__ static float2 make(float a, float b) { return make_float2(a, b); }
-  __device__ __forceinline__ static float2 split(float2 x) { return x; }
-};
-template <>
-struct PairOf<__nv_bfloat16> {
-  using type = __nv_bfloat162;
-  __device__ __forceinline__ static __nv_bfloat162 make(float a, float b) { return __floats2bfloat162_rn(a, b); }
-  __device__ __forceinline__ static float2 split(__nv_bfloat162 x) {
-    const uint32_t u = *reinterpret_cast<const uint32_t*>(&x);
-    return make_float2(__uint_as_float(u << 16), __uint_as_float(u & 0xffff0000u));
-  }
-};
-template <>
-struct PairOf<__half> {
-  using type = __half2;
-  __device__ __forceinline__ static __half2 make(float a, float b) { return __floats2half2_rn(a, b); }
-  __device__ __forceinline__ static float2 split(__half2 x) { return __half22float2(x); }
-};
 
 // Writes the accumulator as a Tl::rows x Tl::cols tile of T at g (row stride ld, even) straight from the
 // registers, each accumulator pair of adjacent columns in one store: no shared-memory staging and no
