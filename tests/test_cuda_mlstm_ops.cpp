@@ -176,10 +176,14 @@ TEST_F(CudaMlstmOps, ChunkLengths) {
     for (torch::Dtype dt : {torch::kFloat32, torch::kBFloat16}) expect_match({2, 2, 1000, 256, 512, true, true, dt, chunk});
 }
 
-// A small case for compute-sanitizer (memcheck, racecheck) in .ci/gpu_check.sh.
+// Small cases for compute-sanitizer (memcheck, racecheck) in .ci/gpu_check.sh: the separate kernels
+// (fp32, and bf16 with DQK 64) and the fused forward of sm_90 (bf16, DQK 128 and 256; chunks of 128 and
+// 64), each with a partial last chunk.
 TEST_F(CudaMlstmOps, SmallCaseForSanitizers) {
   torch::manual_seed(3);
   for (torch::Dtype dt : {torch::kFloat32, torch::kBFloat16}) expect_match({1, 2, 150, 64, 128, true, true, dt});
+  for (int64_t chunk : {128, 64}) expect_match({1, 2, 150, 128, 128, true, true, torch::kBFloat16, chunk});
+  expect_match({1, 1, 150, 256, 64, true, true, torch::kBFloat16});
 }
 
 TEST_F(CudaMlstmOps, LongSequencesStayFinite) {

@@ -1,6 +1,7 @@
 // The launch sequences of the chunkwise mLSTM (kernels.md §1.2-1.3) and the step, dispatched on the
 // input dtype.
-//   forward:  gate_prep -> recurrent (chunk states, last state) -> scores (P, normaliser) -> h
+//   forward:  gate_prep -> recurrent (chunk states, last state) -> scores (P, normaliser) -> h, or where
+//             fused_forward.cuh applies: gate_prep -> norm_walk (n, m) -> scores -> fused (C walk and h)
 //   backward: gate_prep -> recurrent (states again, unless the forward kept them) -> xdot (q . C dh)
 //             -> scores (P', dS, a, dm, intra gate sums) -> recurrent in reverse (dC states, dC0,
 //             per-chunk gate sums) -> dq, dk, dv -> gate_grad (di, df, dm0)
@@ -11,12 +12,22 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 namespace xlstm::kernels {
 namespace {
 
 template <class T>
 void forward(const ChunkwiseParams& p, cudaStream_t stream) {
   launch_gate_prep(p, stream);
+  if constexpr (!std::is_same<T, float>::value) {
+    if (chunkwise_fw_fused(p)) {
+      launch_norm_walk<T>(p, stream);
+      launch_scores<T>(p, /*backward=*/false, stream);
+      launch_fused_forward<T>(p, stream);
+      return;
+    }
+  }
   launch_recurrent<T>(p, /*backward=*/false, stream);
   launch_scores<T>(p, /*backward=*/false, stream);
   launch_chunk_gemm<T>(p, GemmKind::h, stream);
@@ -42,6 +53,8 @@ void backward(const ChunkwiseParams& p, cudaStream_t stream) {
 }
 
 }  // namespace
+
+bool chunkwise_fw_fused(const ChunkwiseParams& p) { return p.dtype == DType::bf16 && fused_forward_fits(p); }
 
 // fp16 inputs run the chunkwise kernels in bf16 (the binding converts them: scaled intermediates such as
 // dS or the dC states leave the fp16 range); only the step has an fp16 kernel.

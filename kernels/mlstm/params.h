@@ -56,7 +56,8 @@ struct ChunkwiseParams {
   double *gate_b = nullptr, *gate_ib = nullptr, *gate_cm = nullptr;  // (BNH, NC*L)
   double *chunk_g = nullptr, *chunk_amax = nullptr;                   // (BNH, NC)
   double* chunk_m = nullptr;                                          // (BNH, NC+1)
-  void* states = nullptr;                                            // (BNH, NC, DQK, DHV) input dtype
+  void* states = nullptr;                                            // (BNH, NC, DQK, DHV) input dtype, or
+                                                                     // null: a fused forward without cache
   float* n_states = nullptr;                                         // (BNH, NC, DQK)
   void* pbuf = nullptr;                                              // (BNH, NC, L, L) input dtype
   // backward only

@@ -129,10 +129,12 @@ struct ChunkCache {
 };
 
 // Dimensions and inputs (kept alive by `keep`) in p, and the forward's scratch buffers recorded in ws;
-// the chunk states among them unless `cache` (then the caller points p at a ChunkCache).
+// the chunk states among them unless `cache` (then the caller points p at a ChunkCache). The fused
+// forward needs no chunk states (C) in memory, so a forward without a cache allocates none.
 void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                       const torch::Tensor& igate, const torch::Tensor& fgate, const mLSTMState& state,
-                      int64_t chunk_size, double eps, bool cache, std::vector<torch::Tensor>& keep, Workspace& ws) {
+                      int64_t chunk_size, double eps, bool forward, bool cache, std::vector<torch::Tensor>& keep,
+                      Workspace& ws) {
   set_common(p, q, q.size(3), v.size(3), eps);
   p.S = static_cast<int>(q.size(2));
   p.L = kernel_chunk(chunk_size);
@@ -157,7 +159,7 @@ void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch
   ws.add(p.chunk_amax, sizes.chunks);
   if (!cache) {
     ws.add(p.chunk_m, sizes.chunk_m);
-    ws.add_bytes(p.states, sizes.states * elem);
+    if (!(forward && K::chunkwise_fw_fused(p))) ws.add_bytes(p.states, sizes.states * elem);
     ws.add(p.n_states, sizes.n_states);
   }
   ws.add_bytes(p.pbuf, sizes.scores * elem);
@@ -200,7 +202,7 @@ FwOut chunkwise_fw_kernels(const torch::Tensor& q, const torch::Tensor& k, const
   K::ChunkwiseParams p;
   const auto qc = chunkwise_input(q);
   chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps,
-                   cache != nullptr, keep, ws);
+                   /*forward=*/true, cache != nullptr, keep, ws);
   keep.push_back(ws.allocate(q.device()));
   const int64_t B = p.B, NH = p.NH, S = p.S, DK = p.DQK, DV = p.DHV;
   const auto f32 = q.options().dtype(torch::kFloat32);
@@ -259,8 +261,8 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
   Workspace ws;
   K::ChunkwiseParams p;
   const auto qc = chunkwise_input(q);
-  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps, cached, keep,
-                   ws);
+  chunkwise_params(p, qc, chunkwise_input(k), chunkwise_input(v), igate, fgate, state, chunk_size, eps,
+                   /*forward=*/false, cached, keep, ws);
   if (cached) {
     const ChunkCache cache = checked_cache(p, qc, *chunk_states, *chunk_n, *chunk_m);
     keep.insert(keep.end(), {cache.states, cache.n, cache.m});
