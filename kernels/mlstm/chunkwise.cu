@@ -54,8 +54,6 @@ void backward(const ChunkwiseParams& p, cudaStream_t stream) {
 
 }  // namespace
 
-bool chunkwise_fw_fused(const ChunkwiseParams& p) { return p.dtype == DType::bf16 && fused_forward_fits(p); }
-
 // fp16 inputs run the chunkwise kernels in bf16 (the binding converts them: scaled intermediates such as
 // dS or the dC states leave the fp16 range); only the step has an fp16 kernel.
 cudaError_t mlstm_chunkwise_fw_cuda(const ChunkwiseParams& p, cudaStream_t stream) {

@@ -31,8 +31,9 @@ cudaError_t mlstm_chunkwise_fw_cuda(const ChunkwiseParams& p, cudaStream_t strea
 cudaError_t mlstm_chunkwise_bw_cuda(const ChunkwiseParams& p, cudaStream_t stream);
 // One generation step.
 cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream);
-// Whether the forward runs the fused state walk and output (fused_forward.cuh), which needs no chunk
-// states in global memory unless p.states is set (the op's cache).
+// Whether the forward runs the fused state walk and output (fused_forward.cuh: bf16, DQK 128 or 256,
+// L <= 128, an sm_90 device and sm_90a code in the build), which needs no chunk states in global memory
+// unless p.states is set (the op's cache).
 bool chunkwise_fw_fused(const ChunkwiseParams& p);
 
 // The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh).
@@ -50,7 +51,6 @@ template <class T>
 void launch_norm_walk(const ChunkwiseParams& p, cudaStream_t stream);
 template <class T>
 void launch_fused_forward(const ChunkwiseParams& p, cudaStream_t stream);
-bool fused_forward_fits(const ChunkwiseParams& p);  // bf16 inputs, head dims, L and the device's shared memory
 void launch_gate_prep(const ChunkwiseParams& p, cudaStream_t stream);
 void launch_gate_grad(const ChunkwiseParams& p, cudaStream_t stream);
 

@@ -70,7 +70,7 @@ __device__ __forceinline__ uint64_t desc_k(uint64_t base, int tile, int k0) {
 
 // The instructions exist on sm_90a only: compiled for another target (the library's default targets
 // include sm_80) each traps, and the host launches the kernels that use them only where the device and
-// the build have sm_90a (fused_forward_fits).
+// the build have sm_90a (chunkwise_fw_fused).
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define XLSTM_SM90A_ASM(...) asm volatile(__VA_ARGS__)
 #else
