@@ -21,7 +21,7 @@ template <class T>
 void forward(const ChunkwiseParams& p, cudaStream_t stream) {
   launch_gate_prep(p, stream);
   if constexpr (!std::is_same<T, float>::value) {
-    if (chunkwise_fw_fused(p)) {
+    if (p.fused_forward) {
       launch_norm_walk<T>(p, stream);
       launch_scores<T>(p, /*backward=*/false, stream);
       launch_fused_forward<T>(p, stream);

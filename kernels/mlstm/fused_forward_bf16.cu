@@ -8,7 +8,8 @@ namespace xlstm::kernels {
 static_assert(kFusedMaxChunk <= kNormWalkMaxChunk, "norm_walk covers the fused forward's chunks");
 
 // The fused kernel's wgmma needs an sm_90 device and sm_90a code in the build (CMake's XLSTM_CUDA_ARCHS);
-// a cudaGetDevice and two attribute reads per forward call.
+// a cudaGetDevice and two attribute reads, once per forward call (the binding keeps the answer in
+// ChunkwiseParams::fused_forward).
 bool chunkwise_fw_fused(const ChunkwiseParams& p) {
 #ifdef XLSTM_CUDA_SM90A
   if (p.dtype != DType::bf16 || (p.DQK != 128 && p.DQK != 256) || p.DHV % kTile != 0 || p.L > kFusedMaxChunk)

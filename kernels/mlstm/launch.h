@@ -31,9 +31,9 @@ cudaError_t mlstm_chunkwise_fw_cuda(const ChunkwiseParams& p, cudaStream_t strea
 cudaError_t mlstm_chunkwise_bw_cuda(const ChunkwiseParams& p, cudaStream_t stream);
 // One generation step.
 cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream);
-// Whether the forward runs the fused state walk and output (fused_forward.cuh: bf16, DQK 128 or 256,
+// Whether the forward can run the fused state walk and output (fused_forward.cuh: bf16, DQK 128 or 256,
 // L <= 128, an sm_90 device and sm_90a code in the build), which needs no chunk states in global memory
-// unless p.states is set (the op's cache).
+// unless p.states is set (the op's cache); the binding records the answer in p.fused_forward.
 bool chunkwise_fw_fused(const ChunkwiseParams& p);
 
 // The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh).
