@@ -1,10 +1,11 @@
 // The launch sequences of the chunkwise mLSTM (kernels.md §1.2-1.3) and the step, dispatched on the
 // input dtype.
 //   forward:  gate_prep -> recurrent (chunk states, last state) -> scores (P, normaliser) -> h, or where
-//             fused_forward.cuh applies: gate_prep -> norm_walk (n, m) -> scores -> fused (C walk and h)
+//             the wgmma kernels apply: gate_prep -> norm_walk (n, m) -> scores -> fused (C walk and h)
 //   backward: gate_prep -> recurrent (states again, unless the forward kept them) -> xdot (q . C dh)
 //             -> scores (P', dS, a, dm, intra gate sums) -> recurrent in reverse (dC states, dC0,
-//             per-chunk gate sums) -> dq, dk, dv -> gate_grad (di, df, dm0)
+//             per-chunk gate sums) -> dq, dk, dv -> gate_grad (di, df, dm0), or where the wgmma kernels
+//             apply: ... -> dstate_walk (dC, xdot) -> scores -> norm_walk in reverse (dn) -> dq, ...
 // Between the two the forward's h, n_out and m_out are kept, and for training (the op's cache) the
 // chunk states C_{k-1}, n_{k-1} and the stabilisers m_k, which saves the backward the recurrent walk.
 #include "mlstm/launch.h"
@@ -21,8 +22,8 @@ template <class T>
 void forward(const ChunkwiseParams& p, cudaStream_t stream) {
   launch_gate_prep(p, stream);
   if constexpr (!std::is_same<T, float>::value) {
-    if (p.fused_forward) {
-      launch_norm_walk<T>(p, stream);
+    if (p.wgmma) {
+      launch_norm_walk<T>(p, /*backward=*/false, stream);
       launch_scores<T>(p, /*backward=*/false, stream);
       launch_fused_forward<T>(p, stream);
       return;
@@ -31,6 +32,24 @@ void forward(const ChunkwiseParams& p, cudaStream_t stream) {
   launch_recurrent<T>(p, /*backward=*/false, stream);
   launch_scores<T>(p, /*backward=*/false, stream);
   launch_chunk_gemm<T>(p, GemmKind::h, stream);
+}
+
+// xdot (q . C dh, the scores kernel's input), then the scores (P', dS, a, dm, intra gate sums), and the
+// walk of the state gradient (dC and dn states, dC0, dn0, per-chunk gate sums): with wgmma the dC walk
+// gives xdot too and goes first, dn walks after the scores (it needs a).
+template <class T>
+void scores_and_state_gradient(const ChunkwiseParams& p, cudaStream_t stream) {
+  if constexpr (!std::is_same<T, float>::value) {
+    if (p.wgmma) {
+      launch_dstate_walk<T>(p, stream);
+      launch_scores<T>(p, /*backward=*/true, stream);
+      launch_norm_walk<T>(p, /*backward=*/true, stream);
+      return;
+    }
+  }
+  launch_chunk_gemm<T>(p, GemmKind::xdot, stream);
+  launch_scores<T>(p, /*backward=*/true, stream);
+  launch_recurrent<T>(p, /*backward=*/true, stream);
 }
 
 template <class T>
@@ -43,9 +62,7 @@ void backward(const ChunkwiseParams& p, cudaStream_t stream) {
   cudaMemsetAsync(p.c0dot, 0, heads * sizeof(double), stream);
   launch_gate_prep(p, stream);
   if (!p.states_ready) launch_recurrent<T>(p, /*backward=*/false, stream);  // (no last-state outputs in p)
-  launch_chunk_gemm<T>(p, GemmKind::xdot, stream);
-  launch_scores<T>(p, /*backward=*/true, stream);
-  launch_recurrent<T>(p, /*backward=*/true, stream);
+  scores_and_state_gradient<T>(p, stream);
   launch_chunk_gemm<T>(p, GemmKind::dq, stream);
   launch_chunk_gemm<T>(p, GemmKind::dk, stream);
   launch_chunk_gemm<T>(p, GemmKind::dv, stream);

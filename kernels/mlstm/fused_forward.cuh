@@ -176,7 +176,6 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
   issue_next(1);
   Ahead ahead = read_ahead(0);
   int64_t h_pending = -1;  // first position of the chunk whose output waits in hstage
-  const int sel = lane / 8, row8 = lane % 8;
   for (int n = 0, kc = 0, st = 0; n < total; ++n) {
     float* sc = scalars + (kc & 1) * 3 * kFusedMaxChunk;
     float *w = sc, *us = sc + kFusedMaxChunk, *inv_den = sc + 2 * kFusedMaxChunk;
@@ -227,38 +226,11 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
     const T* cur = ring + cur_at;
     const int h = st - LT;  // Q step h (h < QS) or the P step (h == QS)
     if (st < LT) {  // the state update from slice st: A = (K^T diag(w)) from registers, B = V
-      uint32_t a[MT][4][4];
-      const float* ws = w + st * kTile;
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int ks = 0; ks < 4; ++ks) {
-          const int k0 = 16 * ks, kq = k0 + frag_col;
-          uint32_t(&f)[4] = a[mt][ks];
-          ldsm_x4_trans(f, cur + (wgp * MT + mt) * E + wg::offset(k0 + 8 * (sel >> 1) + row8, 16 * wq + 8 * (sel & 1)));
-          f[0] = scale_pair<T>(f[0], ws[kq], ws[kq + 1]);
-          f[1] = scale_pair<T>(f[1], ws[kq], ws[kq + 1]);
-          f[2] = scale_pair<T>(f[2], ws[kq + 8], ws[kq + 9]);
-          f[3] = scale_pair<T>(f[3], ws[kq + 8], ws[kq + 9]);
-        }
-      wg::fence();
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int ks = 0; ks < 4; ++ks)
-          wg::mma_rs<1>(acc[mt], a[mt][ks], wg::desc_k<false, T>(sdesc, vk_at + st * E, 16 * ks));
-      wg::commit();
+      wg::StateUpdate<T, MT> update;
+      update.issue(acc, cur + wgp * MT * E, w + st * kTile, sdesc, vk_at + st * E);
       overlapped();
       wg::wait<0>();
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-#pragma unroll
-        for (int ks = 0; ks < 4; ++ks)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) wg::keep(a[mt][ks][e]);
-#pragma unroll
-        for (int i = 0; i < 32; ++i) wg::keep(acc[mt][i]);
-      }
+      update.keep(acc);
     } else if (wgp < LT && h < QS) {  // the output of slice wgp: inter-chunk part from DQK tiles h * DH ..
       if (h == 0) out_foreach([](int, int, float& v) { v = 0.f; });
       wg::fence();

@@ -31,10 +31,11 @@ cudaError_t mlstm_chunkwise_fw_cuda(const ChunkwiseParams& p, cudaStream_t strea
 cudaError_t mlstm_chunkwise_bw_cuda(const ChunkwiseParams& p, cudaStream_t stream);
 // One generation step.
 cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream);
-// Whether the forward can run the fused state walk and output (fused_forward.cuh: bf16, DQK 128 or 256,
-// L <= 128, an sm_90 device and sm_90a code in the build), which needs no chunk states in global memory
-// unless p.states is set (the op's cache); the binding records the answer in p.fused_forward.
-bool chunkwise_fw_fused(const ChunkwiseParams& p);
+// Whether the chunkwise op can run the wgmma kernels (bf16, DQK 128 or 256, L <= 128, an sm_90 device and
+// sm_90a code in the build): the forward's fused state walk and output (fused_forward.cuh), which needs no
+// chunk states in global memory unless p.states is set (the op's cache), and the backward's walk of the
+// state gradient (dstate_walk.cuh); the binding records the answer in p.wgmma.
+bool chunkwise_wgmma(const ChunkwiseParams& p);
 
 // The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh).
 enum class GemmKind { h, dq, dk, dv, xdot };
@@ -48,9 +49,11 @@ void launch_chunk_gemm(const ChunkwiseParams& p, GemmKind kind, cudaStream_t str
 template <class T>
 void launch_step(const StepParams& p, cudaStream_t stream);
 template <class T>
-void launch_norm_walk(const ChunkwiseParams& p, cudaStream_t stream);
+void launch_norm_walk(const ChunkwiseParams& p, bool backward, cudaStream_t stream);
 template <class T>
 void launch_fused_forward(const ChunkwiseParams& p, cudaStream_t stream);
+template <class T>
+void launch_dstate_walk(const ChunkwiseParams& p, cudaStream_t stream);
 void launch_gate_prep(const ChunkwiseParams& p, cudaStream_t stream);
 void launch_gate_grad(const ChunkwiseParams& p, cudaStream_t stream);
 

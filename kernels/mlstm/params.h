@@ -49,9 +49,10 @@ struct ChunkwiseParams {
   // backward: states, n_states and chunk_m already hold the forward's values (the op's cache), so the
   // states are not recomputed
   bool states_ready = false;
-  // forward: run the fused state walk and output (the binding sets it from chunkwise_fw_fused, which also
-  // decides whether it allocates the chunk states)
-  bool fused_forward = false;
+  // run the sm_90a wgmma kernels: the forward's fused state walk and output, the backward's walk of the
+  // state gradient (the binding sets it from chunkwise_wgmma; a forward with it needs no chunk states
+  // unless it keeps them)
+  bool wgmma = false;
 
   // scratch, allocated by the binding (sizes in launch.h's ChunkwiseScratch); states, n_states and
   // chunk_m are outputs of a forward that keeps them for the backward

@@ -12,8 +12,8 @@
 // Backward, in two passes over the key blocks: the first writes P'_ij = P_ij / den_i (for dV = P'^T dH,
 // den_i = |n_out_i| + eps) and keeps the fp32 tiles q_i.k_j and dh_i.v_j in shared memory; with
 //   r_i = dh_i . N_i / den_i^2,  N_i = sum_j P_ij v_j + u_i s q_i^T C_{k-1}  (the numerator of h_i, its
-//         intra part summed here in fp32, the inter part from chunk_gemm's xdot: using the stored
-//         bf16 h instead would lose the cancellation below to its rounding),
+//         intra part summed here in fp32, the inter part xdot from chunk_gemm or dstate_walk: using
+//         the stored bf16 h instead would lose the cancellation below to its rounding),
 //   a_i = d(q~.n)_i = -r_i sign(n_out_i) where |q~.n| set the maximum (else 0), dm_i = -eps r_i,
 // the second writes dS_ij = s exp(ib_j - M_i) (dh_i . v_j / den_i + a_i) (the gradient of q_i . k_j)
 // and sums G_ij = dS_ij (q_i . k_j) in fp64: sum_{j<t} G_tj - sum_{i>t} G_it per position t (the

@@ -174,6 +174,16 @@ __device__ __forceinline__ uint32_t scale_pair(uint32_t x, float s0, float s1) {
   return *reinterpret_cast<const uint32_t*>(&r);
 }
 
+// Weights an A fragment of mma's m16n8k16 layout by the weights of its reduction indices: registers 0
+// and 1 hold k = kq + {0, 1}, registers 2 and 3 k = kq + {8, 9} (kq = k0 + 2 (lane % 4)).
+template <class T>
+__device__ __forceinline__ void scale_a_fragment(uint32_t (&f)[4], float s0, float s1, float s8, float s9) {
+  f[0] = scale_pair<T>(f[0], s0, s1);
+  f[1] = scale_pair<T>(f[1], s0, s1);
+  f[2] = scale_pair<T>(f[2], s8, s9);
+  f[3] = scale_pair<T>(f[3], s8, s9);
+}
+
 // The one of `Count` shared sub-tiles (TileLayout::elems apart) that holds this warp's rows (A) or
 // columns (B), which start at `first` of the operand; the warp's offset in it is first % kTile. With one
 // sub-tile both are known at compile time (the compiler cannot tell that first < 64).
@@ -211,16 +221,11 @@ struct BlockMma {
         else
           ldsm_x4(af[mt], A + (m0 + (lane % 16)) * ld + k0 + 8 * (lane / 16));
       }
-      if (kscale) {  // A fragment: registers 0, 1 hold k = k0 + 2 (lane % 4) + {0, 1}; 2, 3 the same + 8
+      if (kscale) {
         const int kq = k0 + 2 * (lane % 4);
         const float s0 = kscale[kq], s1 = kscale[kq + 1], s8 = kscale[kq + 8], s9 = kscale[kq + 9];
 #pragma unroll
-        for (int mt = 0; mt < Tl::MT; ++mt) {
-          af[mt][0] = scale_pair<T>(af[mt][0], s0, s1);
-          af[mt][1] = scale_pair<T>(af[mt][1], s0, s1);
-          af[mt][2] = scale_pair<T>(af[mt][2], s8, s9);
-          af[mt][3] = scale_pair<T>(af[mt][3], s8, s9);
-        }
+        for (int mt = 0; mt < Tl::MT; ++mt) scale_a_fragment<T>(af[mt], s0, s1, s8, s9);
       }
 #pragma unroll
       for (int np = 0; np < Tl::NT / 2; ++np) {

@@ -70,7 +70,7 @@ __device__ __forceinline__ uint64_t desc_k(uint64_t base, int tile, int k0) {
 
 // The instructions exist on sm_90a only: compiled for another target (the library's default targets
 // include sm_80) each traps, and the host launches the kernels that use them only where the device and
-// the build have sm_90a (chunkwise_fw_fused).
+// the build have sm_90a (chunkwise_wgmma).
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define XLSTM_SM90A_ASM(...) asm volatile(__VA_ARGS__)
 #else
@@ -110,5 +110,49 @@ __device__ __forceinline__ void mma_ss(Acc& d, uint64_t a, uint64_t b) {
 }
 
 #undef XLSTM_SM90A_ASM
+
+// The state update from one 64-row slice of a chunk, acc[mt] += (X^T diag(w)) Y, for a warpgroup's MT m64
+// tiles of state rows: X^T's fragments come from the slice's X tiles (x: the warpgroup's first, 64
+// positions x 64 state rows each) by ldmatrix, each weighted by its position's w and rounded to T in
+// registers (as recurrent.cuh's BlockMma does), and Y (64 positions x 64 state columns) is the MN-major B
+// operand at element offset y_at of the region whose descriptor is base. The forward's K^T diag(w) V and
+// the backward's Q^T diag(u s / den) dH. issue() commits the products; the caller waits for them (after
+// its own work in between) and then calls keep().
+template <class T, int MT>
+struct StateUpdate {
+  uint32_t a[MT][4][4];
+
+  __device__ __forceinline__ void issue(Acc (&acc)[MT], const T* x, const float* w, uint64_t base, int y_at) {
+    const int lane = static_cast<int>(threadIdx.x) % 32, wq = static_cast<int>(threadIdx.x) / 32 % 4;
+    const int sel = lane / 8, row8 = lane % 8;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int ks = 0; ks < 4; ++ks) {
+        const int k0 = 16 * ks, kq = k0 + 2 * (lane % 4);
+        ldsm_x4_trans(a[mt][ks], x + mt * kElems + offset(k0 + 8 * (sel >> 1) + row8, 16 * wq + 8 * (sel & 1)));
+        scale_a_fragment<T>(a[mt][ks], w[kq], w[kq + 1], w[kq + 8], w[kq + 9]);
+      }
+    fence();
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int ks = 0; ks < 4; ++ks) mma_rs<1>(acc[mt], a[mt][ks], desc_k<false, T>(base, y_at, 16 * ks));
+    commit();
+  }
+
+  // After the wait: the fragments and accumulators stay where the products read and wrote them.
+  __device__ __forceinline__ void keep(Acc (&acc)[MT]) {
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+      for (int ks = 0; ks < 4; ++ks)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) wg::keep(a[mt][ks][e]);
+#pragma unroll
+      for (int i = 0; i < 32; ++i) wg::keep(acc[mt][i]);
+    }
+  }
+};
 
 }  // namespace xlstm::kernels::wg

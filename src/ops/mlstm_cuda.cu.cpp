@@ -152,7 +152,7 @@ void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch
     p.n0 = keep[6].data_ptr<float>();
     p.m0 = keep[7].data_ptr<float>();
   }
-  p.fused_forward = forward && K::chunkwise_fw_fused(p);
+  p.wgmma = K::chunkwise_wgmma(p);
   const auto sizes = K::chunkwise_scratch(p);
   const int64_t elem = q.element_size();
   for (double** sum : {&p.gate_b, &p.gate_ib, &p.gate_cm}) ws.add(*sum, sizes.positions);
@@ -160,7 +160,7 @@ void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch
   ws.add(p.chunk_amax, sizes.chunks);
   if (!cache) {
     ws.add(p.chunk_m, sizes.chunk_m);
-    if (!p.fused_forward) ws.add_bytes(p.states, sizes.states * elem);
+    if (!(forward && p.wgmma)) ws.add_bytes(p.states, sizes.states * elem);
     ws.add(p.n_states, sizes.n_states);
   }
   ws.add_bytes(p.pbuf, sizes.scores * elem);
