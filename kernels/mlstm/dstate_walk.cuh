@@ -25,6 +25,7 @@
 
 #include <cmath>
 
+#include "mlstm/chunk_walk.cuh"
 #include "mlstm/launch.h"
 #include "mlstm/tile.cuh"
 #include "mlstm/wgmma.cuh"
@@ -64,10 +65,6 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
   const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
   const T* states = static_cast<const T*>(p.states) + bh * NC * state_size + tv * kTile;
   T* dstates = static_cast<T*>(p.dstates) + bh * NC * state_size + tv * kTile;
-  const double* chunk_g = p.chunk_g + static_cast<int64_t>(bh) * NC;
-  const double* chunk_m = p.chunk_m + static_cast<int64_t>(bh) * (NC + 1);
-  const double* gcm = p.gate_cm + bh * Sp;
-  const float* n_out = p.n_out + static_cast<int64_t>(bh) * p.S;
   double* xdot = p.xdot + bh * Sp;
 
   // The accumulators (wgmma.cuh's layout): acc[mt][i] is state row (wgp * MT + mt) * 64 + 16 wq + lane / 4 +
@@ -103,47 +100,18 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
         wg::load_tile_async<T, kDStateThreads>(cbuf + ((kc % 3) * NQ + d) * E, states + kc * state_size + d * kTile * p.DHV,
                                                p.DHV, kTile);
     }
-    cp_async_commit();
   };
-  const int total = NC * LT;
-  int issue_kc = NC - 1, issue_st = 0;
-  const auto issue_next = [&](int n) {
-    if (n < total) {
-      issue(issue_kc, issue_st, n % kDStateStages);
-      if (++issue_st == LT) {
-        issue_st = 0;
-        --issue_kc;
-      }
-    } else {
-      cp_async_commit();  // an empty group keeps the wait counts uniform
-    }
-  };
-
-  // A chunk's scalars and this thread's row (tid < L) inputs, read one chunk ahead.
-  struct Ahead {
-    double g, m_prev, m_k, cm;
-    float nout;
-  };
-  const auto read_ahead = [&](int kc) {
-    Ahead a;
-    a.g = chunk_g[kc];
-    a.m_prev = chunk_m[kc];
-    a.m_k = chunk_m[kc + 1];
-    const int64_t t = static_cast<int64_t>(kc) * p.L + tid;
-    a.cm = tid < p.L ? gcm[t] : 0.0;
-    a.nout = tid < p.L && t < p.S ? n_out[t] : 0.f;
-    return a;
-  };
-
-  issue_next(0);
-  issue_next(1);
-  Ahead ahead = read_ahead(NC - 1);
+  StepCopies<kDStateStages, -1, decltype(issue)> copies(issue, NC * LT, LT, NC - 1);
+  copies.next(0);
+  copies.next(1);
+  const ChunkInputs inputs(p, bh);
+  ChunkInputs::Values ahead = inputs.read(NC - 1, tid);
   float decay = 1.f;  // of the current chunk
-  for (int n = 0, kc = NC - 1, st = 0; n < total; ++n) {
+  for (int n = 0, kc = NC - 1, st = 0; n < NC * LT; ++n) {
     float* w = weights + (kc & 1) * kDStateMaxChunk;
     if (st == 0) {  // the chunk start, before the barrier: the row weights for the others, dC_k out
-      const Ahead a = ahead;
-      if (kc > 0) ahead = read_ahead(kc - 1);
+      const ChunkInputs::Values a = ahead;
+      if (kc > 0) ahead = inputs.read(kc - 1, tid);
       if (tid < p.L) {
         const bool valid = static_cast<int64_t>(kc) * p.L + tid < p.S;
         w[tid] = valid ? expf(static_cast<float>(a.m_prev - fmax(a.m_prev, a.cm))) * p.scale / (fabsf(a.nout) + p.eps)
@@ -189,7 +157,7 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
         wg::mma_ss<0, 1>(xacc, wg::desc_k<true, T>(sdesc, cur_at + (wgp * MT + mt) * E, 16 * ks),
                          wg::desc_k<false, T>(sdesc, c_at + (wgp * MT + mt) * E, 16 * ks));
     wg::commit();
-    issue_next(n + 2);  // into the stage step n - 1 read
+    copies.next(n + 2);  // into the stage step n - 1 read
     wg::wait<0>();
     update.keep(acc);
 #pragma unroll
@@ -233,17 +201,10 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
   }
 }
 
-template <class T, int NQ>
-void launch_dstate_walk_nq(const ChunkwiseParams& p, cudaStream_t stream) {
-  constexpr size_t smem = dstate_walk_smem_bytes<T>(NQ);
-  cudaFuncSetAttribute(dstate_walk_kernel<T, NQ>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  dstate_walk_kernel<T, NQ><<<(p.DHV / kTile) * p.B * p.NH, kDStateThreads, smem, stream>>>(p);
-}
-
 template <class T>
 void launch_dstate_walk(const ChunkwiseParams& p, cudaStream_t stream) {
-  if (p.DQK == 256) launch_dstate_walk_nq<T, 4>(p, stream);
-  else launch_dstate_walk_nq<T, 2>(p, stream);
+  if (p.DQK == 256) wg::launch_per_value_tile(dstate_walk_kernel<T, 4>, kDStateThreads, dstate_walk_smem_bytes<T>(4), p, stream);
+  else wg::launch_per_value_tile(dstate_walk_kernel<T, 2>, kDStateThreads, dstate_walk_smem_bytes<T>(2), p, stream);
 }
 
 }  // namespace xlstm::kernels

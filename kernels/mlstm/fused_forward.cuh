@@ -29,6 +29,7 @@
 
 #include <cmath>
 
+#include "mlstm/chunk_walk.cuh"
 #include "mlstm/launch.h"
 #include "mlstm/tile.cuh"
 #include "mlstm/wgmma.cuh"
@@ -71,7 +72,6 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
   const int wgp = __shfl_sync(0xffffffffu, warp / 4, 0);
   const int tv_count = p.DHV / kTile, tv = blockIdx.x % tv_count, bh = blockIdx.x / tv_count;
   const int LT = p.L / kTile, NC = p.NC, steps_per_chunk = LT + QS + 1;
-  const int64_t Sp = static_cast<int64_t>(NC) * p.L;
   const T* Q = head_ptr<T>(p.q.ptr, p.q.sb, p.q.sh, bh, p.NH);
   const T* K = head_ptr<T>(p.k.ptr, p.k.sb, p.k.sh, bh, p.NH);
   const T* V = head_ptr<T>(p.v.ptr, p.v.sb, p.v.sh, bh, p.NH) + tv * kTile;
@@ -79,11 +79,6 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
   const T* P = static_cast<const T*>(p.pbuf) + static_cast<int64_t>(bh) * NC * p.L * p.L;
   const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
   T* states = p.states ? static_cast<T*>(p.states) + bh * NC * state_size + tv * kTile : nullptr;
-  const double* chunk_g = p.chunk_g + static_cast<int64_t>(bh) * NC;
-  const double* chunk_m = p.chunk_m + static_cast<int64_t>(bh) * (NC + 1);
-  const double* gib = p.gate_ib + bh * Sp;
-  const double* gcm = p.gate_cm + bh * Sp;
-  const float* n_out = p.n_out + static_cast<int64_t>(bh) * p.S;
 
   // The state's accumulators (wgmma.cuh's layout): acc[mt][4 j + e] is row (wgp * MT + mt) * 64 + 16 wq +
   // lane / 4 + 8 (e / 2), column 8 j + 2 (lane % 4) + e % 2; the output's likewise, rows 16 wq + ... of
@@ -138,51 +133,21 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
                                                 static_cast<int>(p.S - c0 - s * kTile));
       }
     }
-    cp_async_commit();
   };
 
-  // A chunk's scalars and this thread's row (tid < L) inputs, read one chunk ahead.
-  struct Ahead {
-    double g, m_prev, m_k, ib, cm;
-    float nout;
-  };
-  const auto read_ahead = [&](int kc) {
-    Ahead a;
-    a.g = chunk_g[kc];
-    a.m_prev = chunk_m[kc];
-    a.m_k = chunk_m[kc + 1];
-    const int64_t t = static_cast<int64_t>(kc) * p.L + tid;
-    const bool row = tid < p.L, valid = row && t < p.S;
-    a.ib = valid ? gib[t] : 0.0;
-    a.cm = row ? gcm[t] : 0.0;
-    a.nout = valid ? n_out[t] : 0.f;
-    return a;
-  };
-
-  const int total = NC * steps_per_chunk;
-  int issue_kc = 0, issue_st = 0;
-  const auto issue_next = [&](int n) {
-    if (n < total) {
-      issue(issue_kc, issue_st, n % kFusedStages);
-      if (++issue_st == steps_per_chunk) {
-        issue_st = 0;
-        ++issue_kc;
-      }
-    } else {
-      cp_async_commit();  // an empty group keeps the wait counts uniform
-    }
-  };
-  issue_next(0);
-  issue_next(1);
-  Ahead ahead = read_ahead(0);
+  StepCopies<kFusedStages, 1, decltype(issue)> copies(issue, NC * steps_per_chunk, steps_per_chunk, 0);
+  copies.next(0);
+  copies.next(1);
+  const ChunkInputs inputs(p, bh);
+  ChunkInputs::Values ahead = inputs.read(0, tid);
   int64_t h_pending = -1;  // first position of the chunk whose output waits in hstage
-  for (int n = 0, kc = 0, st = 0; n < total; ++n) {
+  for (int n = 0, kc = 0, st = 0; n < NC * steps_per_chunk; ++n) {
     float* sc = scalars + (kc & 1) * 3 * kFusedMaxChunk;
     float *w = sc, *us = sc + kFusedMaxChunk, *inv_den = sc + 2 * kFusedMaxChunk;
     const int64_t c0 = static_cast<int64_t>(kc) * p.L;
     if (st == 0) {  // the chunk start, before the barrier: C_{k-1} and the row scalars for the others
-      const Ahead a = ahead;
-      if (kc + 1 < NC) ahead = read_ahead(kc + 1);
+      const ChunkInputs::Values a = ahead;
+      if (kc + 1 < NC) ahead = inputs.read(kc + 1, tid);
       if (tid < p.L) {
         const bool valid = c0 + tid < p.S;
         w[tid] = valid ? expf(static_cast<float>(a.g + a.ib - a.m_k)) : 0.f;
@@ -208,7 +173,7 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
     // waits for its own products: with one wait after the branches the compiler moved the accumulators
     // between registers at the join, and ptxas serialised every wgmma.)
     const auto overlapped = [&] {
-      issue_next(n + 2);
+      copies.next(n + 2);
       if (h_pending >= 0) {
         for (int s = 0; s < LT; ++s)
           wg::store_tile<T, kFusedThreads>(hstage + s * E, H + (h_pending + s * kTile) * p.h.ss, p.h.ss,
@@ -285,17 +250,10 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
     state_foreach([&](int r, int c, float& v) { p.c_last[cbase + static_cast<int64_t>(r) * p.DHV + c] = v; });
 }
 
-template <class T, int NQ>
-void launch_fused_forward_nq(const ChunkwiseParams& p, cudaStream_t stream) {
-  constexpr size_t smem = fused_forward_smem_bytes<T>(NQ);
-  cudaFuncSetAttribute(fused_forward_kernel<T, NQ>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  fused_forward_kernel<T, NQ><<<(p.DHV / kTile) * p.B * p.NH, kFusedThreads, smem, stream>>>(p);
-}
-
 template <class T>
 void launch_fused_forward(const ChunkwiseParams& p, cudaStream_t stream) {
-  if (p.DQK == 256) launch_fused_forward_nq<T, 4>(p, stream);
-  else launch_fused_forward_nq<T, 2>(p, stream);
+  if (p.DQK == 256) wg::launch_per_value_tile(fused_forward_kernel<T, 4>, kFusedThreads, fused_forward_smem_bytes<T>(4), p, stream);
+  else wg::launch_per_value_tile(fused_forward_kernel<T, 2>, kFusedThreads, fused_forward_smem_bytes<T>(2), p, stream);
 }
 
 }  // namespace xlstm::kernels

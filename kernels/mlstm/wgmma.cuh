@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "mlstm/launch.h"
 #include "mlstm/tile.cuh"
 
 namespace xlstm::kernels::wg {
@@ -110,6 +111,14 @@ __device__ __forceinline__ void mma_ss(Acc& d, uint64_t a, uint64_t b) {
 }
 
 #undef XLSTM_SM90A_ASM
+
+// Launches one of the wgmma kernels on their grid, a block per (64 value columns, head), with `smem` bytes
+// of dynamic shared memory (past the default limit, hence the attribute).
+template <class Kernel>
+void launch_per_value_tile(Kernel kernel, int threads, size_t smem, const ChunkwiseParams& p, cudaStream_t stream) {
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  kernel<<<(p.DHV / 64) * p.B * p.NH, threads, smem, stream>>>(p);
+}
 
 // The state update from one 64-row slice of a chunk, acc[mt] += (X^T diag(w)) Y, for a warpgroup's MT m64
 // tiles of state rows: X^T's fragments come from the slice's X tiles (x: the warpgroup's first, 64
