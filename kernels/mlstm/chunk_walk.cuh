@@ -47,8 +47,8 @@ struct ChunkInputs {
 };
 
 // Issues the copies of a walk's steps in order, one cp.async group per step: step n is step st of chunk kc
-// (per_chunk steps a chunk, chunks from `first` by Dir) into ring stage n % Stages; past the last step an empty group keeps the
-// wait counts uniform. issue(kc, st, stage) issues the copies without committing them.
+// (per_chunk steps a chunk, chunks from `first` by Dir), into ring stage n % Stages; past the last step an
+// empty group keeps the wait counts uniform. issue(kc, st, stage) issues the copies without committing.
 template <int Stages, int Dir, class Issue>
 struct StepCopies {
   Issue& issue;

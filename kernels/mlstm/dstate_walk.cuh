@@ -80,9 +80,9 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
   };
   const int64_t cbase = bh * state_size + tv * kTile;
   pair_foreach([&](int mt, int i, int r, int c) {
-    const float* init = p.dc_last + cbase + static_cast<int64_t>(r) * p.DHV + c;
-    acc[mt][i] = p.dc_last ? init[0] : 0.f;
-    acc[mt][i + 1] = p.dc_last ? init[1] : 0.f;
+    const float* init = p.dc_last ? p.dc_last + cbase + static_cast<int64_t>(r) * p.DHV + c : nullptr;
+    acc[mt][i] = init ? init[0] : 0.f;
+    acc[mt][i + 1] = init ? init[1] : 0.f;
   });
 
   // The copies of step (chunk kc, slice st) into ring stage buf.
@@ -97,8 +97,8 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
     if (st == 0) {
 #pragma unroll
       for (int d = 0; d < NQ; ++d)
-        wg::load_tile_async<T, kDStateThreads>(cbuf + ((kc % 3) * NQ + d) * E, states + kc * state_size + d * kTile * p.DHV,
-                                               p.DHV, kTile);
+        wg::load_tile_async<T, kDStateThreads>(cbuf + ((kc % 3) * NQ + d) * E,
+                                               states + kc * state_size + d * kTile * p.DHV, p.DHV, kTile);
     }
   };
   StepCopies<kDStateStages, -1, decltype(issue)> copies(issue, NC * LT, LT, NC - 1);
@@ -114,8 +114,8 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
       if (kc > 0) ahead = inputs.read(kc - 1, tid);
       if (tid < p.L) {
         const bool valid = static_cast<int64_t>(kc) * p.L + tid < p.S;
-        w[tid] = valid ? expf(static_cast<float>(a.m_prev - fmax(a.m_prev, a.cm))) * p.scale / (fabsf(a.nout) + p.eps)
-                       : 0.f;
+        const float u = expf(static_cast<float>(a.m_prev - fmax(a.m_prev, a.cm)));
+        w[tid] = valid ? u * p.scale / (fabsf(a.nout) + p.eps) : 0.f;
       }
       T* out = dstates + kc * state_size;
       pair_foreach([&](int mt, int i, int r, int c) {
@@ -137,7 +137,8 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
       const T* cprev = ring + c_at;
       float d = 0.f;
       pair_foreach([&](int mt, int i, int r, int c) {
-        const float2 cv = Pair::split(*reinterpret_cast<const typename Pair::type*>(cprev + (r / kTile) * E + wg::offset(r % kTile, c)));
+        const T* at = cprev + (r / kTile) * E + wg::offset(r % kTile, c);
+        const float2 cv = Pair::split(*reinterpret_cast<const typename Pair::type*>(at));
         d += acc[mt][i] * cv.x + acc[mt][i + 1] * cv.y;
       });
       const double sum = warp_sum(static_cast<double>(d));
@@ -203,8 +204,9 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
 
 template <class T>
 void launch_dstate_walk(const ChunkwiseParams& p, cudaStream_t stream) {
-  if (p.DQK == 256) wg::launch_per_value_tile(dstate_walk_kernel<T, 4>, kDStateThreads, dstate_walk_smem_bytes<T>(4), p, stream);
-  else wg::launch_per_value_tile(dstate_walk_kernel<T, 2>, kDStateThreads, dstate_walk_smem_bytes<T>(2), p, stream);
+  constexpr int threads = kDStateThreads;
+  if (p.DQK == 256) wg::launch_per_value_tile(dstate_walk_kernel<T, 4>, threads, dstate_walk_smem_bytes<T>(4), p, stream);
+  else wg::launch_per_value_tile(dstate_walk_kernel<T, 2>, threads, dstate_walk_smem_bytes<T>(2), p, stream);
 }
 
 }  // namespace xlstm::kernels

@@ -252,8 +252,9 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
 
 template <class T>
 void launch_fused_forward(const ChunkwiseParams& p, cudaStream_t stream) {
-  if (p.DQK == 256) wg::launch_per_value_tile(fused_forward_kernel<T, 4>, kFusedThreads, fused_forward_smem_bytes<T>(4), p, stream);
-  else wg::launch_per_value_tile(fused_forward_kernel<T, 2>, kFusedThreads, fused_forward_smem_bytes<T>(2), p, stream);
+  constexpr int threads = kFusedThreads;
+  if (p.DQK == 256) wg::launch_per_value_tile(fused_forward_kernel<T, 4>, threads, fused_forward_smem_bytes<T>(4), p, stream);
+  else wg::launch_per_value_tile(fused_forward_kernel<T, 2>, threads, fused_forward_smem_bytes<T>(2), p, stream);
 }
 
 }  // namespace xlstm::kernels
