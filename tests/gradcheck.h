@@ -38,4 +38,10 @@ inline void expect_gradients_match_finite_differences(
   }
 }
 
+// A fixed random projection of every output, so each element takes part in a gradient check.
+inline torch::Tensor random_projection(const torch::Tensor& out, int64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  return (out * at::randn(out.sizes(), gen, torch::kFloat64)).sum();
+}
+
 }  // namespace xlstm::testing

@@ -19,7 +19,7 @@ namespace {
 
 class CudaSlstmOps : public xlstm::testing::CudaTest {};
 
-struct Case {
+struct SlstmCase {
   int64_t B, S, NH, DH;
   bool init;
   torch::Dtype dt;
@@ -34,7 +34,7 @@ struct Inputs {
   torch::Tensor wx, R, b, s0, gy, gs;  // gy, gs: the loss weights of y and the last state
 };
 
-Inputs random_inputs(const Case& c) {
+Inputs random_inputs(const SlstmCase& c) {
   const auto o = torch::TensorOptions().device(torch::kCUDA);
   const int64_t H = c.NH * c.DH;
   Inputs in;
@@ -75,7 +75,7 @@ Outputs run(const Inputs& in, torch::Dtype cast, torch::Dtype state_cast, Forwar
   return {y.detach(), last.detach(), g[0], g[1], g[2], s0.defined() ? g[3] : torch::Tensor()};
 }
 
-void check_case(const Case& c) {
+void check_case(const SlstmCase& c) {
   SCOPED_TRACE(c.name());
   const auto in = random_inputs(c);
   const auto ref = run(in, torch::kFloat64, torch::kFloat64, [](auto& wx, auto& R, auto& b, auto& s0) {
@@ -124,7 +124,8 @@ TEST_F(CudaSlstmOps, LongSequences) {
 // results depend on timing: many repetitions of the benchmark's shape (DH 256: a cluster of CTAs) and of
 // the sanitizer's cluster case must give bit-identical outputs and gradients (the kernels use no atomics).
 TEST_F(CudaSlstmOps, ClusterKernelsAreDeterministic) {
-  for (const Case& c : {Case{16, 512, 4, 256, true, torch::kBFloat16}, Case{3, 300, 2, 128, true, torch::kFloat32}}) {
+  for (const SlstmCase& c :
+       {SlstmCase{16, 512, 4, 256, true, torch::kBFloat16}, SlstmCase{3, 300, 2, 128, true, torch::kFloat32}}) {
     SCOPED_TRACE(c.name());
     const auto in = random_inputs(c);
     const auto once = [&] {

@@ -4,34 +4,19 @@
 #include <cmath>
 
 #include "gradcheck.h"
+#include "mlstm_testing.h"
 #include "testing.h"
 #include "xlstm/mlstm/backends.h"
 
 namespace xlstm {
 namespace {
 
-struct Inputs {
-  torch::Tensor q, k, v, i, f;
-};
-
-// Gate pre-activations spread wide so the stabiliser matters (exp(i) far outside fp32 range
-// unstabilised). With `conditioned`, q and k have a positive mean so that the normaliser |q.n| stays
-// away from zero: with random signs it sometimes nearly cancels, and then any rounding (fp32, bf16) is
-// amplified by the function itself, not by the implementation.
-Inputs random_inputs(int64_t B, int64_t NH, int64_t S, int64_t DK, int64_t DV, bool conditioned = true,
-                     torch::Dtype dt = torch::kFloat32) {
-  auto o = torch::TensorOptions().dtype(dt);
-  const double shift = conditioned ? 1.0 : 0.0;
-  return {torch::randn({B, NH, S, DK}, o) + shift, torch::randn({B, NH, S, DK}, o) + shift,
-          torch::randn({B, NH, S, DV}, o), torch::randn({B, NH, S}, o) * 8.0, torch::randn({B, NH, S}, o) * 4.0 + 2.0};
-}
-
-mLSTMState random_state(int64_t B, int64_t NH, int64_t DK, int64_t DV) {
-  return {torch::randn({B, NH, DK, DV}), torch::rand({B, NH, DK}) + 0.5, torch::randn({B, NH, 1}) * 3.0};
-}
+using testing::MlstmInputs;
+using testing::random_mlstm_inputs;
+using testing::random_mlstm_state;
 
 // The unstabilised recurrence in float64 (valid while exp() stays in range): the ground truth.
-torch::Tensor naive_h(const Inputs& in, const mLSTMState& s0) {
+torch::Tensor naive_h(const MlstmInputs& in, const mLSTMState& s0) {
   auto q = in.q.to(torch::kFloat64), k = in.k.to(torch::kFloat64), v = in.v.to(torch::kFloat64);
   auto ig = in.i.to(torch::kFloat64), fg = in.f.to(torch::kFloat64);
   const int64_t B = q.size(0), NH = q.size(1), S = q.size(2), DK = q.size(3), DV = v.size(3);
@@ -60,8 +45,8 @@ TEST(MlstmBackends, AllFormulationsAgreeOnOddShapes) {
   struct Case { int64_t B, NH, S, DK, DV, chunk; bool with_state; };
   for (auto c : {Case{1, 1, 1, 4, 4, 4, false}, Case{2, 3, 17, 8, 5, 4, true}, Case{1, 2, 33, 6, 10, 8, false},
                  Case{3, 1, 64, 4, 4, 16, true}, Case{2, 2, 7, 3, 9, 64, true}, Case{1, 1, 100, 5, 3, 32, false}}) {
-    auto in = random_inputs(c.B, c.NH, c.S, c.DK, c.DV);
-    mLSTMState s0 = c.with_state ? random_state(c.B, c.NH, c.DK, c.DV) : mLSTMState{};
+    auto in = random_mlstm_inputs(c.B, c.NH, c.S, c.DK, c.DV);
+    mLSTMState s0 = c.with_state ? random_mlstm_state(c.B, c.NH, c.DK, c.DV) : mLSTMState{};
     // Ground truth: the same function in float64; each fp32 formulation must be within 1e-5 of it.
     auto d = [](const torch::Tensor& x) { return x.to(torch::kFloat64); };
     mLSTMState s0d = c.with_state ? mLSTMState{d(s0.C), d(s0.n), d(s0.m)} : mLSTMState{};
@@ -84,9 +69,9 @@ TEST(MlstmBackends, AllFormulationsAgreeOnOddShapes) {
 
 TEST(MlstmBackends, MatchesUnstabilisedRecurrenceInFloat64) {
   torch::manual_seed(1);
-  auto in = random_inputs(2, 2, 23, 4, 6, false, torch::kFloat64);
+  auto in = random_mlstm_inputs(2, 2, 23, 4, 6, false, torch::kFloat64);
   in.i = in.i / 4.0;  // keep exp(i) representable for the unstabilised reference
-  auto s0 = random_state(2, 2, 4, 6);
+  auto s0 = random_mlstm_state(2, 2, 4, 6);
   s0 = {s0.C.to(torch::kFloat64), s0.n.to(torch::kFloat64), s0.m.to(torch::kFloat64)};
   auto expected = naive_h(in, s0);
   auto [h, s] = mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, s0, 5, /*eps=*/0.0);
@@ -98,7 +83,7 @@ TEST(MlstmBackends, MatchesUnstabilisedRecurrenceInFloat64) {
 
 TEST(MlstmBackends, ContinuationEqualsOneCall) {
   torch::manual_seed(2);
-  auto in = random_inputs(2, 2, 41, 8, 8);
+  auto in = random_mlstm_inputs(2, 2, 41, 8, 8);
   auto [h_full, s_full] = mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, {}, 8);
   const int64_t cut = 13;
   auto part = [&](const torch::Tensor& x, int64_t b, int64_t n) { return x.narrow(2, b, n); };
@@ -114,8 +99,8 @@ TEST(MlstmBackends, ContinuationEqualsOneCall) {
 
 TEST(MlstmBackends, StepEqualsRecurrentSlice) {
   torch::manual_seed(3);
-  auto in = random_inputs(3, 2, 1, 5, 7);
-  auto s0 = random_state(3, 2, 5, 7);
+  auto in = random_mlstm_inputs(3, 2, 1, 5, 7);
+  auto s0 = random_mlstm_state(3, 2, 5, 7);
   auto [h, s] = mlstm_step(in.q.squeeze(2), in.k.squeeze(2), in.v.squeeze(2), in.i.squeeze(2), in.f.squeeze(2), s0);
   auto [hp, sp] = mlstm_parallel(in.q, in.k, in.v, in.i, in.f, s0);
   XLSTM_EXPECT_CLOSE(h, hp.squeeze(2), 1e-5);
@@ -124,7 +109,7 @@ TEST(MlstmBackends, StepEqualsRecurrentSlice) {
 
 TEST(MlstmBackends, ExtremeGatesStayFinite) {
   torch::manual_seed(4);
-  auto in = random_inputs(1, 2, 300, 8, 8, /*conditioned=*/false);
+  auto in = random_mlstm_inputs(1, 2, 300, 8, 8, /*conditioned=*/false);
   in.i = in.i * 20.0;  // |i| up to ~500: exp overflows without the stabiliser
   in.f = in.f * 20.0;
   auto [h, s] = mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, {}, 64);
@@ -134,7 +119,7 @@ TEST(MlstmBackends, ExtremeGatesStayFinite) {
 
 TEST(MlstmBackends, Bfloat16InputsKeepFp32States) {
   torch::manual_seed(6);
-  auto in = random_inputs(2, 2, 130, 16, 16);
+  auto in = random_mlstm_inputs(2, 2, 130, 16, 16);
   auto bf = [](const torch::Tensor& x) { return x.to(torch::kBFloat16); };
   auto [h, s] = mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, {}, 64);
   auto [hb, sb] = mlstm_chunkwise(bf(in.q), bf(in.k), bf(in.v), in.i, in.f, {}, 64);
@@ -144,16 +129,10 @@ TEST(MlstmBackends, Bfloat16InputsKeepFp32States) {
   XLSTM_EXPECT_CLOSE(sb.C, s.C, 2e-2);
 }
 
-// A fixed random projection of all outputs, so every output element takes part in the check.
-torch::Tensor project(const torch::Tensor& out, int64_t seed) {
-  auto gen = at::detail::createCPUGenerator(seed);
-  return (out * at::randn(out.sizes(), gen, torch::kFloat64)).sum();
-}
-
 TEST(MlstmBackends, GradientsMatchFiniteDifferences) {
   torch::manual_seed(5);
-  auto in = random_inputs(1, 2, 6, 3, 2, false, torch::kFloat64);
-  auto s0 = random_state(1, 2, 3, 2);
+  auto in = random_mlstm_inputs(1, 2, 6, 3, 2, false, torch::kFloat64);
+  auto s0 = random_mlstm_state(1, 2, 3, 2);
   std::vector<torch::Tensor> with_state{in.q, in.k, in.v, in.i, in.f, s0.C.to(torch::kFloat64),
                                         s0.n.to(torch::kFloat64), s0.m.to(torch::kFloat64)};
   for (int64_t chunk : {2, 4, 6}) {
@@ -161,28 +140,28 @@ TEST(MlstmBackends, GradientsMatchFiniteDifferences) {
     testing::expect_gradients_match_finite_differences(
         [chunk](const std::vector<torch::Tensor>& x) {
           auto [h, s] = mlstm_chunkwise(x[0], x[1], x[2], x[3], x[4], {x[5], x[6], x[7]}, chunk);
-          return project(torch::cat({h.flatten(), s.C.flatten(), s.n.flatten(), s.m.flatten()}), 7);
+          return testing::random_projection(torch::cat({h.flatten(), s.C.flatten(), s.n.flatten(), s.m.flatten()}), 7);
         },
         with_state);
   }
   std::vector<torch::Tensor> fresh{in.q, in.k, in.v, in.i, in.f};
   testing::expect_gradients_match_finite_differences(
       [](const std::vector<torch::Tensor>& x) {
-        return project(std::get<0>(mlstm_chunkwise(x[0], x[1], x[2], x[3], x[4], {}, 4)), 8);
+        return testing::random_projection(std::get<0>(mlstm_chunkwise(x[0], x[1], x[2], x[3], x[4], {}, 4)), 8);
       },
       fresh);
   testing::expect_gradients_match_finite_differences(
       [](const std::vector<torch::Tensor>& x) {
-        return project(std::get<0>(mlstm_recurrent(x[0], x[1], x[2], x[3], x[4], {})), 9);
+        return testing::random_projection(std::get<0>(mlstm_recurrent(x[0], x[1], x[2], x[3], x[4], {})), 9);
       },
       fresh);
 }
 
 TEST(MlstmBackends, RejectsMismatchedShapes) {
-  auto in = random_inputs(2, 2, 5, 4, 4);
+  auto in = random_mlstm_inputs(2, 2, 5, 4, 4);
   EXPECT_THROW(mlstm_parallel(in.q, in.k.narrow(3, 0, 3), in.v, in.i, in.f), c10::Error);
   EXPECT_THROW(mlstm_parallel(in.q, in.k, in.v, in.i.narrow(2, 0, 4), in.f), c10::Error);
-  EXPECT_THROW(mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, random_state(3, 2, 4, 4)), c10::Error);
+  EXPECT_THROW(mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, random_mlstm_state(3, 2, 4, 4)), c10::Error);
   EXPECT_THROW(mlstm_chunkwise(in.q, in.k, in.v, in.i, in.f, {}, 0), c10::Error);
 }
 

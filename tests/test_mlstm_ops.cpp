@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "gradcheck.h"
+#include "mlstm_testing.h"
 #include "testing.h"
 #include "xlstm/mlstm/backends.h"
 #include "xlstm/ops.h"
@@ -13,21 +14,8 @@
 namespace xlstm {
 namespace {
 
-struct Inputs {
-  torch::Tensor q, k, v, i, f;
-};
-
-// Wide gate pre-activations (the stabiliser matters); q, k with a positive mean keep |q.n| away from 0.
-Inputs random_inputs(int64_t B, int64_t NH, int64_t S, int64_t DK, int64_t DV, torch::Dtype dt = torch::kFloat32) {
-  auto o = torch::TensorOptions().dtype(dt);
-  return {torch::randn({B, NH, S, DK}, o) + 1.0, torch::randn({B, NH, S, DK}, o) + 1.0, torch::randn({B, NH, S, DV}, o),
-          torch::randn({B, NH, S}, o) * 10.0, torch::randn({B, NH, S}, o) * 4.0 + 3.0};
-}
-
-mLSTMState random_state(int64_t B, int64_t NH, int64_t DK, int64_t DV, torch::Dtype dt = torch::kFloat32) {
-  auto o = torch::TensorOptions().dtype(dt);
-  return {torch::randn({B, NH, DK, DV}, o), torch::rand({B, NH, DK}, o) + 0.5, torch::randn({B, NH, 1}, o) * 3.0};
-}
+using testing::random_mlstm_inputs;
+using testing::random_mlstm_state;
 
 TEST(MlstmOps, SchemasAreRegistered) {
   for (const char* name : {"xlstm::mlstm_chunkwise_fw", "xlstm::mlstm_chunkwise_fw_cached", "xlstm::mlstm_chunkwise_bw",
@@ -38,8 +26,8 @@ TEST(MlstmOps, SchemasAreRegistered) {
 TEST(MlstmOps, CpuForwardIsTheReferenceWithItsStabiliser) {
   torch::manual_seed(0);
   for (bool with_state : {false, true}) {
-    auto in = random_inputs(2, 3, 45, 8, 6);
-    mLSTMState s0 = with_state ? random_state(2, 3, 8, 6) : mLSTMState{};
+    auto in = random_mlstm_inputs(2, 3, 45, 8, 6);
+    mLSTMState s0 = with_state ? random_mlstm_state(2, 3, 8, 6) : mLSTMState{};
     auto opt = [&](const torch::Tensor& t) { return with_state ? ops::OptTensor(t) : std::nullopt; };
     auto [h, n_out, m_out, c, n, m] = ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, opt(s0.C), opt(s0.n),
                                                               opt(s0.m), 16, kMlstmEps);
@@ -60,22 +48,16 @@ TEST(MlstmOps, CpuForwardIsTheReferenceWithItsStabiliser) {
   }
 }
 
-// A fixed random projection of every output, so each element takes part in the check.
-torch::Tensor project(const torch::Tensor& out, int64_t seed) {
-  auto gen = at::detail::createCPUGenerator(seed);
-  return (out * at::randn(out.sizes(), gen, torch::kFloat64)).sum();
-}
-
 TEST(MlstmOps, AutogradThroughTheBackwardOpMatchesFiniteDifferences) {
   torch::manual_seed(1);
-  auto in = random_inputs(1, 2, 7, 3, 2, torch::kFloat64);
+  auto in = random_mlstm_inputs(1, 2, 7, 3, 2, true, torch::kFloat64);
   in.i = in.i / 3.0;  // finite differences need a smooth neighbourhood
-  auto s0 = random_state(1, 2, 3, 2, torch::kFloat64);
+  auto s0 = random_mlstm_state(1, 2, 3, 2, torch::kFloat64);
   auto all_outputs = [](const std::tuple<torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor, torch::Tensor,
                                          torch::Tensor>& out) {
-    return project(torch::cat({std::get<0>(out).flatten(), std::get<3>(out).flatten(), std::get<4>(out).flatten(),
-                               std::get<5>(out).flatten()}),
-                   3);
+    const auto flat = torch::cat({std::get<0>(out).flatten(), std::get<3>(out).flatten(), std::get<4>(out).flatten(),
+                                  std::get<5>(out).flatten()});
+    return testing::random_projection(flat, 3);
   };
   testing::expect_gradients_match_finite_differences(
       [&](const std::vector<torch::Tensor>& x) {
@@ -92,7 +74,7 @@ TEST(MlstmOps, AutogradThroughTheBackwardOpMatchesFiniteDifferences) {
 
 TEST(MlstmOps, BackwardOpWithoutInitialStateLeavesStateGradientsUndefined) {
   torch::manual_seed(2);
-  auto in = random_inputs(1, 1, 9, 4, 4);
+  auto in = random_mlstm_inputs(1, 1, 9, 4, 4);
   auto [h, n_out, m_out, c, n, m] =
       ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, std::nullopt, std::nullopt, std::nullopt, 4, kMlstmEps);
   auto g = ops::mlstm_chunkwise_bw(torch::randn_like(h), std::nullopt, std::nullopt, std::nullopt, in.q, in.k, in.v,
@@ -106,7 +88,7 @@ TEST(MlstmOps, BackwardOpWithoutInitialStateLeavesStateGradientsUndefined) {
 // cache arguments (empty = none) and gives the same gradients.
 TEST(MlstmOps, CachedForwardOnTheCpuHasAnEmptyCache) {
   torch::manual_seed(8);
-  auto in = random_inputs(2, 2, 21, 8, 4);
+  auto in = random_mlstm_inputs(2, 2, 21, 8, 4);
   const auto none = std::nullopt;
   auto [h, n_out, m_out, c, n, m] = ops::mlstm_chunkwise_fw(in.q, in.k, in.v, in.i, in.f, none, none, none, 8, kMlstmEps);
   auto [h2, n_out2, m_out2, c2, n2, m2, chunk_states, chunk_n, chunk_m] =
@@ -124,8 +106,8 @@ TEST(MlstmOps, CachedForwardOnTheCpuHasAnEmptyCache) {
 
 TEST(MlstmOps, StepOpsAreTheReferenceStep) {
   torch::manual_seed(3);
-  auto in = random_inputs(2, 3, 1, 8, 4);
-  auto s0 = random_state(2, 3, 8, 4);
+  auto in = random_mlstm_inputs(2, 3, 1, 8, 4);
+  auto s0 = random_mlstm_state(2, 3, 8, 4);
   auto q = in.q.squeeze(2), k = in.k.squeeze(2), v = in.v.squeeze(2), i = in.i.squeeze(2), f = in.f.squeeze(2);
   auto [h_ref, s_ref] = mlstm_step(q, k, v, i, f, s0);
   auto [h, c, n, m] = ops::mlstm_step(q, k, v, i, f, s0.C, s0.n, s0.m, kMlstmEps);
@@ -153,8 +135,8 @@ void expect_error(F&& f, const std::string& needle) {
 }
 
 TEST(MlstmOps, RejectsBadArgumentsNamingThem) {
-  auto in = random_inputs(1, 2, 5, 4, 4);
-  auto s0 = random_state(1, 2, 4, 4);
+  auto in = random_mlstm_inputs(1, 2, 5, 4, 4);
+  auto s0 = random_mlstm_state(1, 2, 4, 4);
   const auto none = std::nullopt;
   auto fw = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& i, ops::OptTensor c0,
                 ops::OptTensor n0, ops::OptTensor m0, int64_t chunk) {

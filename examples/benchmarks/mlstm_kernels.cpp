@@ -8,10 +8,11 @@
 //              dh = 1 (backward of h.sum()); peak memory of fw+bw at the 7B layout
 //   step       B1 and B16 at the 7B layout (NH8 dq256 dv512): 32 steps with 32 separate states (32
 //              layers) captured in one CUDA graph and replayed; microseconds per layer.
-// --profile runs one forward and one backward at the 7B layout (L128) and exits (for ncu).
+// --profile runs one forward and one backward at the 7B layout (L128) and exits (for ncu); with
+// --profile-dqk 512 at B8 NH8 S8192 dq512 dv512 instead.
 // A quick check against the ATen reference (fp32 inputs, shorter sequence) runs first.
 //
-//   bench_mlstm_kernels [--device cuda] [--iters 20] [--profile]
+//   bench_mlstm_kernels [--device cuda] [--iters 20] [--profile] [--profile-dqk 256|512]
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -40,6 +41,7 @@ struct Args {
   std::string device = "cuda";
   int iters = 20;
   bool profile = false;
+  int profile_dqk = 256;
 };
 
 Args parse_args(int argc, char** argv) {
@@ -54,7 +56,10 @@ Args parse_args(int argc, char** argv) {
     const std::string value = argv[++i];
     if (flag == "--device") a.device = value;
     else if (flag == "--iters") a.iters = std::max(3, std::stoi(value));
-    else throw std::runtime_error("unknown flag " + flag + " (usage: bench_mlstm_kernels [--device cuda] [--iters N] [--profile])");
+    else if (flag == "--profile-dqk" && (value == "256" || value == "512")) a.profile_dqk = std::stoi(value);
+    else
+      throw std::runtime_error("bad flag " + flag + " " + value +
+                               " (usage: bench_mlstm_kernels [--device cuda] [--iters N] [--profile] [--profile-dqk 256|512])");
   }
   return a;
 }
@@ -181,10 +186,10 @@ double step_us(int64_t B, int iters) {
   return median_ms([&] { graph.replay(); }, iters) * 1000.0 / layers;
 }
 
-// One forward and one backward at the 7B layout, for a profiler.
-void profile_once() {
+// One forward and one backward at B8 NH8 S8192 dv512 (dq256: the 7B layout), for a profiler.
+void profile_once(int dqk) {
   torch::NoGradGuard no_grad;
-  auto in = make_inputs(8, 8, 8192, 256, 512, torch::kBFloat16);
+  auto in = make_inputs(8, 8, 8192, dqk, 512, torch::kBFloat16);
   const OptTensor none;
   auto [h, n_out, m_out, c, n, m, chunk_states, chunk_n, chunk_m] =
       xlstm::ops::mlstm_chunkwise_fw_cached(in.q, in.k, in.v, in.i, in.f, none, none, none, 128, xlstm::kMlstmEps);
@@ -195,7 +200,7 @@ void profile_once() {
 
 int run_cuda(const Args& args) {
   if (args.profile) {
-    profile_once();
+    profile_once(args.profile_dqk);
     return 0;
   }
   std::printf("device: %s\n", at::cuda::getCurrentDeviceProperties()->name);

@@ -15,7 +15,7 @@ namespace {
 
 namespace K = xlstm::kernels;
 
-bool use_kernels(const torch::Tensor& logits) {
+bool cross_entropy_kernels_apply(const torch::Tensor& logits) {
   const auto dt = logits.scalar_type();
   if (kernel_covers(dt)) return true;
   TORCH_WARN_ONCE("xlstm: no CUDA kernel for cross_entropy_rows with dtype ", dt, "; using the ATen implementation");
@@ -40,7 +40,7 @@ K::CrossEntropyParams params(const torch::Tensor& logits, const torch::Tensor& t
 CrossEntropyOut cross_entropy_rows_cuda(const torch::Tensor& logits_in, const torch::Tensor& targets_in,
                                         int64_t ignore_index, bool grad_into_logits) {
   check_cross_entropy_args("cross_entropy_rows", logits_in, targets_in);
-  if (!use_kernels(logits_in))
+  if (!cross_entropy_kernels_apply(logits_in))
     return reference_cross_entropy_rows(logits_in, targets_in, ignore_index, grad_into_logits);
   const c10::cuda::CUDAGuard guard(logits_in.device());
   const auto logits = unit_columns(logits_in), targets = targets_in.contiguous();
@@ -72,7 +72,8 @@ torch::Tensor cross_entropy_rows_bw_cuda(const torch::Tensor& dloss, const torch
                                          const torch::Tensor& targets, const torch::Tensor& lse,
                                          int64_t ignore_index) {
   check_cross_entropy_bw_args("cross_entropy_rows_bw", dloss, logits_in, targets, lse);
-  if (!use_kernels(logits_in)) return reference_cross_entropy_rows_bw(dloss, logits_in, targets, lse, ignore_index);
+  if (!cross_entropy_kernels_apply(logits_in))
+    return reference_cross_entropy_rows_bw(dloss, logits_in, targets, lse, ignore_index);
   const c10::cuda::CUDAGuard guard(logits_in.device());
   const auto logits = unit_columns(logits_in);
   auto dlogits = torch::empty(logits.sizes(), logits.options());
@@ -85,7 +86,7 @@ torch::Tensor& cross_entropy_rows_bw_cuda_(torch::Tensor& logits, const torch::T
                                            const torch::Tensor& targets, const torch::Tensor& lse,
                                            int64_t ignore_index) {
   check_cross_entropy_bw_args("cross_entropy_rows_bw_", dloss, logits, targets, lse);
-  if (!use_kernels(logits) || !logits.is_contiguous())
+  if (!cross_entropy_kernels_apply(logits) || !logits.is_contiguous())
     return logits.copy_(cross_entropy_rows_bw_cuda(dloss, logits, targets, lse, ignore_index));
   const c10::cuda::CUDAGuard guard(logits.device());
   backward_into(dloss, logits, targets, lse, ignore_index, logits);

@@ -38,7 +38,7 @@ std::string unsupported(const torch::Tensor& q, const torch::Tensor& v) {
   return {};
 }
 
-bool use_kernels(const char* op, const torch::Tensor& q, const torch::Tensor& v) {
+bool mlstm_kernels_apply(const char* op, const torch::Tensor& q, const torch::Tensor& v) {
   const std::string why = unsupported(q, v);
   if (why.empty()) return true;
   TORCH_WARN_ONCE("xlstm: no CUDA mLSTM kernel for ", why, " (first seen in ", op,
@@ -230,7 +230,8 @@ FwOut chunkwise_fw_cuda(const torch::Tensor& q, const torch::Tensor& k, const to
                         const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                         const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
   const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
-  if (!use_kernels("xlstm::mlstm_chunkwise_fw", q, v)) return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
+  if (!mlstm_kernels_apply("xlstm::mlstm_chunkwise_fw", q, v))
+    return aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps);
   return chunkwise_fw_kernels(q, k, v, igate, fgate, state, chunk_size, eps, nullptr);
 }
 
@@ -238,7 +239,7 @@ FwCachedOut chunkwise_fw_cached_cuda(const torch::Tensor& q, const torch::Tensor
                                      const torch::Tensor& igate, const torch::Tensor& fgate, const OptTensor& c0,
                                      const OptTensor& n0, const OptTensor& m0, int64_t chunk_size, double eps) {
   const mLSTMState state = checked_fw_state(q, k, v, igate, fgate, c0, n0, m0, chunk_size, eps);
-  if (!use_kernels("xlstm::mlstm_chunkwise_fw_cached", q, v))
+  if (!mlstm_kernels_apply("xlstm::mlstm_chunkwise_fw_cached", q, v))
     return without_cache(aten_chunkwise_fw(q, k, v, igate, fgate, state, chunk_size, eps));
   ChunkCache cache;
   const FwOut out = chunkwise_fw_kernels(q, k, v, igate, fgate, state, chunk_size, eps, &cache);
@@ -255,7 +256,7 @@ BwOut chunkwise_bw_cuda(const torch::Tensor& dh, const OptTensor& dc_last, const
   const mLSTMState state =
       checked_bw_state(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, c0, n0, m0, n_out, m_out, chunk_size, eps);
   const bool cached = check_chunk_cache(op, q, chunk_states, chunk_n, chunk_m);
-  if (!use_kernels(op, q, v))
+  if (!mlstm_kernels_apply(op, q, v))
     return aten_chunkwise_bw(dh, dc_last, dn_last, dm_last, q, k, v, igate, fgate, state, chunk_size, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   std::vector<torch::Tensor> keep;
@@ -351,7 +352,7 @@ StepOut step_cuda(const torch::Tensor& q, const torch::Tensor& k, const torch::T
                   double eps) {
   const char* op = "xlstm::mlstm_step";
   check_step_args(op, q, k, v, igate, fgate, c, n, m, eps);
-  if (!use_kernels(op, q, v)) return aten_step(q, k, v, igate, fgate, c, n, m, eps);
+  if (!mlstm_kernels_apply(op, q, v)) return aten_step(q, k, v, igate, fgate, c, n, m, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   const auto cc = float4_ready(c) ? c : c.clone(at::MemoryFormat::Contiguous);
   auto c_new = torch::empty_like(cc), n_new = torch::empty_like(n, at::MemoryFormat::Contiguous);
@@ -365,7 +366,7 @@ torch::Tensor step_inplace_cuda(const torch::Tensor& q, const torch::Tensor& k, 
                                 torch::Tensor& n, torch::Tensor& m, double eps) {
   const char* op = "xlstm::mlstm_step_";
   check_step_args(op, q, k, v, igate, fgate, c, n, m, eps);
-  if (!use_kernels(op, q, v) || !float4_ready(c)) return aten_step_(q, k, v, igate, fgate, c, n, m, eps);
+  if (!mlstm_kernels_apply(op, q, v) || !float4_ready(c)) return aten_step_(q, k, v, igate, fgate, c, n, m, eps);
   const c10::cuda::CUDAGuard guard(q.device());
   // C is updated in place (each element is read and written by one thread); n and m are read by every
   // block of a head, so the new ones go to fresh buffers first.

@@ -28,7 +28,7 @@ std::string norm_skip_gate_unsupported(const torch::Tensor& h) {
   return {};
 }
 
-bool use_kernels(const torch::Tensor& h) {
+bool norm_skip_gate_kernels_apply(const torch::Tensor& h) {
   const std::string why = norm_skip_gate_unsupported(h);
   if (why.empty()) return true;
   TORCH_WARN_ONCE("xlstm: no CUDA kernel for mlstm_norm_skip_gate with ", why, "; using the ATen implementation");
@@ -70,7 +70,7 @@ K::NormSkipGateParams params(const torch::Tensor& h, const torch::Tensor& c, con
 NormSkipGateOut norm_skip_gate_cuda(const torch::Tensor& h_in, const torch::Tensor& c_in, const torch::Tensor& z_in,
                                     const torch::Tensor& norm_weight, const torch::Tensor& skip, double eps) {
   check_norm_skip_gate_args("mlstm_norm_skip_gate", h_in, c_in, z_in, norm_weight, skip);
-  if (!use_kernels(h_in)) return reference_norm_skip_gate(h_in, c_in, z_in, norm_weight, skip, eps);
+  if (!norm_skip_gate_kernels_apply(h_in)) return reference_norm_skip_gate(h_in, c_in, z_in, norm_weight, skip, eps);
   const c10::cuda::CUDAGuard guard(h_in.device());
   const auto h = aligned16(h_in.contiguous()), c = token_rows(c_in), z = token_rows(z_in);
   const auto w = f32_contiguous(norm_weight), sk = f32_contiguous(skip);
@@ -92,7 +92,7 @@ NormSkipGateBwOut norm_skip_gate_bw_cuda(const torch::Tensor& dy_in, const torch
                                          const torch::Tensor& mean_in, const torch::Tensor& rstd_in) {
   check_norm_skip_gate_bw_args("mlstm_norm_skip_gate_bw", dy_in, h_in, c_in, z_in, norm_weight, skip, mean_in,
                                rstd_in);
-  if (!use_kernels(h_in))
+  if (!norm_skip_gate_kernels_apply(h_in))
     return reference_norm_skip_gate_bw(dy_in, h_in, c_in, z_in, norm_weight, skip, mean_in, rstd_in);
   const c10::cuda::CUDAGuard guard(h_in.device());
   const auto h = aligned16(h_in.contiguous()), c = token_rows(c_in), z = token_rows(z_in);
