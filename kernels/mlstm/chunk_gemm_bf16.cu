@@ -3,4 +3,5 @@
 
 namespace xlstm::kernels {
 template void launch_chunk_gemm<__nv_bfloat16>(const ChunkwiseParams&, GemmKind, cudaStream_t);
+template void launch_chunk_gemm_grads<__nv_bfloat16>(const ChunkwiseParams&, cudaStream_t);
 }  // namespace xlstm::kernels

@@ -3,4 +3,5 @@
 
 namespace xlstm::kernels {
 template void launch_chunk_gemm<float>(const ChunkwiseParams&, GemmKind, cudaStream_t);
+template void launch_chunk_gemm_grads<float>(const ChunkwiseParams&, cudaStream_t);
 }  // namespace xlstm::kernels

@@ -4,8 +4,9 @@
 //             the wgmma kernels apply: gate_prep -> norm_walk (n, m) -> scores -> fused (C walk and h)
 //   backward: gate_prep -> recurrent (states again, unless the forward kept them) -> xdot (q . C dh)
 //             -> scores (P', dS, a, dm, intra gate sums) -> recurrent in reverse (dC states, dC0,
-//             per-chunk gate sums) -> dq, dk, dv -> gate_grad (di, df, dm0), or where the wgmma kernels
-//             apply: ... -> dstate_walk (dC, xdot) -> scores -> norm_walk in reverse (dn) -> dq, ...
+//             per-chunk gate sums) -> dq, dk, dv (one launch) -> gate_grad (di, df, dm0), or where the
+//             wgmma kernels apply: ... -> dstate_walk (dC, xdot) -> scores -> norm_walk in reverse (dn)
+//             -> dq, ...
 // Between the two the forward's h, n_out and m_out are kept, and for training (the op's cache) the
 // chunk states C_{k-1}, n_{k-1} and the stabilisers m_k, which saves the backward the recurrent walk.
 #include "mlstm/launch.h"
@@ -63,9 +64,7 @@ void backward(const ChunkwiseParams& p, cudaStream_t stream) {
   launch_gate_prep(p, stream);
   if (!p.states_ready) launch_recurrent<T>(p, /*backward=*/false, stream);  // (no last-state outputs in p)
   scores_and_state_gradient<T>(p, stream);
-  launch_chunk_gemm<T>(p, GemmKind::dq, stream);
-  launch_chunk_gemm<T>(p, GemmKind::dk, stream);
-  launch_chunk_gemm<T>(p, GemmKind::dv, stream);
+  launch_chunk_gemm_grads<T>(p, stream);
   launch_gate_grad(p, stream);
 }
 

@@ -37,7 +37,8 @@ cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream);
 // state gradient (dstate_walk.cuh); the binding records the answer in p.wgmma.
 bool chunkwise_wgmma(const ChunkwiseParams& p);
 
-// The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh).
+// The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh): launch_chunk_gemm
+// runs h or xdot, launch_chunk_gemm_grads dq, dk and dv in one launch.
 enum class GemmKind { h, dq, dk, dv, xdot };
 
 template <class T>
@@ -46,6 +47,8 @@ template <class T>
 void launch_scores(const ChunkwiseParams& p, bool backward, cudaStream_t stream);
 template <class T>
 void launch_chunk_gemm(const ChunkwiseParams& p, GemmKind kind, cudaStream_t stream);
+template <class T>
+void launch_chunk_gemm_grads(const ChunkwiseParams& p, cudaStream_t stream);
 template <class T>
 void launch_step(const StepParams& p, cudaStream_t stream);
 template <class T>

@@ -52,13 +52,14 @@ __global__ void __launch_bounds__(kNormWalkThreads, 2) norm_walk_kernel(Chunkwis
     }
   };
   // The chunk's scalars (g_k and amax_k, or m_{k-1} and m_k) and the inputs of row tid's weight, read one
-  // chunk ahead: the log weight ib (forward), or the running max cm of the log weights and a (backward).
+  // chunk ahead: the log weight ib (forward), or the running max cm of the log weights, a, and the
+  // owner's n_{k-1} for D_k (backward).
   struct Ahead {
     double g, amax, m_prev, m_k, row;
-    float a;
+    float a, n_prev;
   };
   const auto read_ahead = [&](int kc) {
-    Ahead x{chunk_g[kc], 0.0, 0.0, 0.0, 0.0, 0.f};
+    Ahead x{chunk_g[kc], 0.0, 0.0, 0.0, 0.0, 0.f, 0.f};
     const int64_t t = static_cast<int64_t>(kc) * p.L + tid;
     const bool valid = tid < p.L && t < p.S;
     if (Backward) {
@@ -66,6 +67,7 @@ __global__ void __launch_bounds__(kNormWalkThreads, 2) norm_walk_kernel(Chunkwis
       x.m_k = chunk_m[kc + 1];
       x.row = tid < p.L ? p.gate_cm[bh * Sp + t] : 0.0;
       x.a = valid ? p.a_buf[bh * Sp + t] : 0.f;
+      x.n_prev = owner ? p.n_states[nstate0 + static_cast<int64_t>(kc) * p.DQK] : 0.f;
     } else {
       x.amax = chunk_amax[kc];
       x.row = valid ? p.gate_ib[bh * Sp + t] : 0.0;
@@ -115,7 +117,7 @@ __global__ void __launch_bounds__(kNormWalkThreads, 2) norm_walk_kernel(Chunkwis
     if (owner) {
       nstates[static_cast<int64_t>(kc) * p.DQK] = n;
       if (Backward) {  // the dn part of D_k (recurrent.cuh): decay <dn_k, n_{k-1}>, one atomic per warp
-        const double d = warp_sum(static_cast<double>(decay * n * p.n_states[nstate0 + static_cast<int64_t>(kc) * p.DQK]));
+        const double d = warp_sum(static_cast<double>(decay * n * a.n_prev));
         if (tid % 32 == 0) atomicAdd(p.dchunk + static_cast<int64_t>(bh) * NC + kc, d);
       }
       float next_n = decay * n;

@@ -40,24 +40,39 @@ size_t scores_smem_bytes(int L, bool backward) {
   return 4 * TileLayout<T>::elems * sizeof(T) + 5 * 64 * sizeof(float) + 5 * 64 * sizeof(double) + stash;
 }
 
-// Dot products of 64 rows (rows >= valid give 0) of two row sets (ldb 0 broadcasts one vector), one
-// warp per 16 rows.
-template <class TA, class TB>
-__device__ __forceinline__ void row_dots(float* out, const TA* a, int64_t lda, const TB* b, int64_t ldb, int D,
-                                         int valid) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  for (int rr = 0; rr < 16; ++rr) {
-    const int r = 16 * warp + rr;
-    float d = 0.f;
-    if (r < valid)
-      for (int c = lane; c < D; c += 32) d += to_float(a[r * lda + c]) * to_float(b[r * ldb + c]);
-    for (int o = 16; o > 0; o /= 2) d += __shfl_xor_sync(0xffffffffu, d, o);
-    if (lane == 0) out[r] = d;
+// out[r] = a_r . v for the block's 64 rows a_r (rows >= valid give 0) and a vector v of D floats: one warp
+// per 16 rows, a lane's 16-byte pieces of all 16 rows loaded before they are summed.
+template <class T>
+__device__ __forceinline__ void row_dots(float* out, const T* a, int64_t lda, const float* v, int D, int valid) {
+  constexpr int Vec = 16 / sizeof(T), Rows = 16;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, r0 = Rows * warp;
+  float d[Rows] = {};
+  for (int c = Vec * lane; c < D; c += 32 * Vec) {
+    float vc[Vec];
+#pragma unroll
+    for (int e = 0; e < Vec; e += 4) *reinterpret_cast<float4*>(vc + e) = *reinterpret_cast<const float4*>(v + c + e);
+    int4 x[Rows];
+#pragma unroll
+    for (int rr = 0; rr < Rows; ++rr)
+      x[rr] = r0 + rr < valid ? *reinterpret_cast<const int4*>(a + (r0 + rr) * lda + c) : make_int4(0, 0, 0, 0);
+#pragma unroll
+    for (int rr = 0; rr < Rows; ++rr) {
+      const T* xe = reinterpret_cast<const T*>(&x[rr]);
+#pragma unroll
+      for (int e = 0; e < Vec; ++e) d[rr] += to_float(xe[e]) * vc[e];
+    }
+  }
+#pragma unroll
+  for (int rr = 0; rr < Rows; ++rr) {
+    for (int o = 16; o > 0; o /= 2) d[rr] += __shfl_xor_sync(0xffffffffu, d[rr], o);
+    if (lane == 0) out[r0 + rr] = d[rr];
   }
 }
 
-template <class T>
-__global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, bool backward) {
+// One instantiation per direction, the forward's at 4 blocks per SM (128 registers; one kernel for both
+// took 168 for both, 3 blocks), the backward's held to 2 by its shared memory anyway.
+template <class T, bool Backward>
+__global__ void __launch_bounds__(kThreads, Backward ? 1 : 4) scores_kernel(ChunkwiseParams p) {
   constexpr int E = TileLayout<T>::elems;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
@@ -90,13 +105,13 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
   const T* Q = head_ptr<T>(p.q.ptr, p.q.sb, p.q.sh, bh, p.NH);
   const T* K = head_ptr<T>(p.k.ptr, p.k.sb, p.k.sh, bh, p.NH);
   const T* V = head_ptr<T>(p.v.ptr, p.v.sb, p.v.sh, bh, p.NH);
-  const T* DH = backward ? head_ptr<T>(p.dh.ptr, p.dh.sb, p.dh.sh, bh, p.NH) : nullptr;
+  const T* DH = Backward ? head_ptr<T>(p.dh.ptr, p.dh.sb, p.dh.sh, bh, p.NH) : nullptr;
   T* pout = static_cast<T*>(p.pbuf) + ((static_cast<int64_t>(bh) * NC + kc) * p.L + qb * kTile) * p.L;
-  T* dsout = backward ? static_cast<T*>(p.dsbuf) + ((static_cast<int64_t>(bh) * NC + kc) * p.L + qb * kTile) * p.L
+  T* dsout = Backward ? static_cast<T*>(p.dsbuf) + ((static_cast<int64_t>(bh) * NC + kc) * p.L + qb * kTile) * p.L
                       : nullptr;
 
   if (tid < 64) Mrow[tid] = fmax(m_prev, p.gate_cm[bh * Sp + i0 + tid]);
-  if (backward && tid < 64) den[tid] = tid < rows ? fabsf(p.n_out[seq + i0 + tid]) + p.eps : 1.f;
+  if (Backward && tid < 64) den[tid] = tid < rows ? fabsf(p.n_out[seq + i0 + tid]) + p.eps : 1.f;
   auto weight = [&](int kb, int r, int c) {
     return kb * kTile + c <= qb * kTile + r ? expf(static_cast<float>(colib[c] - Mrow[r])) * p.scale : 0.f;
   };
@@ -114,7 +129,7 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
     gemm_tiles<T, false, false>(s, TileSrc<T>{Q + i0 * p.q.ss, p.q.ss, kTile, rows, 0},
                                 TileSrc<T>{K + j0 * p.k.ss, p.k.ss, kTile, krows, 0}, 0, p.DQK / kTile, stage);
     float part[2][2];
-    if (!backward) {
+    if constexpr (!Backward) {
       acc_foreach(s, [&](int r, int c, float& v) { v *= weight(kb, r, c); });
       acc_row_sums(s, part, [](int, int, float v) { return v; });
       store_tile(s, pout + kb * kTile, p.L, kTile, staging, [](int, int, float v) { return v; });
@@ -139,9 +154,9 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
     for (int mt = 0; mt < 2; ++mt)
       for (int h = 0; h < 2; ++h) rsum[(tid / 32 % 2) * 64 + acc_row(mt, h)] = rowpart[mt][h];
 
-  if (!backward) {  // denominator: intra row sums + the inter part u_i s (q_i . n_{k-1})
+  if constexpr (!Backward) {  // denominator: intra row sums + the inter part u_i s (q_i . n_{k-1})
     const float* nprev = p.n_states + (static_cast<int64_t>(bh) * NC + kc) * p.DQK;
-    row_dots(dots, Q + i0 * p.q.ss, p.q.ss, nprev, 0, p.DQK, rows);  // n broadcast to every row
+    row_dots(dots, Q + i0 * p.q.ss, p.q.ss, nprev, p.DQK, rows);
     __syncthreads();
     if (tid < rows) {
       const float u = expf(static_cast<float>(m_prev - Mrow[tid]));
@@ -230,9 +245,10 @@ __global__ void __launch_bounds__(kThreads) scores_kernel(ChunkwiseParams p, boo
 template <class T>
 void launch_scores(const ChunkwiseParams& p, bool backward, cudaStream_t stream) {
   const size_t smem = scores_smem_bytes<T>(p.L, backward);
-  cudaFuncSetAttribute(scores_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  const auto kernel = backward ? scores_kernel<T, true> : scores_kernel<T, false>;
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   const int blocks = (p.L / kTile) * p.NC * p.B * p.NH;
-  scores_kernel<T><<<blocks, kThreads, smem, stream>>>(p, backward);
+  kernel<<<blocks, kThreads, smem, stream>>>(p);
 }
 
 }  // namespace xlstm::kernels
