@@ -41,7 +41,8 @@ size_t scores_smem_bytes(int L, bool backward) {
 }
 
 // out[r] = a_r . v for the block's 64 rows a_r (rows >= valid give 0) and a vector v of D floats: one warp
-// per 16 rows, a lane's 16-byte pieces of all 16 rows loaded before they are summed.
+// per 16 rows, a lane's 16-byte pieces of all 16 rows loaded before they are summed (rows and v 16-byte
+// aligned, as the tiles' cp.async copies of the same rows need).
 template <class T>
 __device__ __forceinline__ void row_dots(float* out, const T* a, int64_t lda, const float* v, int D, int valid) {
   constexpr int Vec = 16 / sizeof(T), Rows = 16;
