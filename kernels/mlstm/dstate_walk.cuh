@@ -153,10 +153,7 @@ __global__ void __launch_bounds__(kDStateThreads, 1) dstate_walk_kernel(Chunkwis
     wg::fence();
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int ks = 0; ks < 4; ++ks)
-        wg::mma_ss<0, 1>(xacc, wg::desc_k<true, T>(sdesc, cur_at + (wgp * MT + mt) * E, 16 * ks),
-                         wg::desc_k<false, T>(sdesc, c_at + (wgp * MT + mt) * E, 16 * ks));
+      wg::mma_ss_tile<T>(xacc, sdesc, cur_at + (wgp * MT + mt) * E, c_at + (wgp * MT + mt) * E);
     wg::commit();
     copies.next(n + 2);  // into the stage step n - 1 read
     wg::wait<0>();

@@ -201,10 +201,7 @@ __global__ void __launch_bounds__(kFusedThreads, 1) fused_forward_kernel(Chunkwi
       wg::fence();
 #pragma unroll
       for (int dd = 0; dd < DH; ++dd)
-#pragma unroll
-        for (int ks = 0; ks < 4; ++ks)
-          wg::mma_ss<0, 1>(hacc, wg::desc_k<true, T>(sdesc, cur_at + (wgp * DH + dd) * E, 16 * ks),
-                           wg::desc_k<false, T>(sdesc, cprev_at + (h * DH + dd) * E, 16 * ks));
+        wg::mma_ss_tile<T>(hacc, sdesc, cur_at + (wgp * DH + dd) * E, cprev_at + (h * DH + dd) * E);
       wg::commit();
       overlapped();
       wg::wait<0>();

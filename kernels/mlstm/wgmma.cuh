@@ -112,6 +112,15 @@ __device__ __forceinline__ void mma_ss(Acc& d, uint64_t a, uint64_t b) {
 
 #undef XLSTM_SM90A_ASM
 
+// d += A B over one 64-wide k range: A the K-major 64x64 tile at element offset a_at, B the MN-major tile at
+// b_at, both in the region whose descriptor is base (four k16 steps).
+template <class T>
+__device__ __forceinline__ void mma_ss_tile(Acc& d, uint64_t base, int a_at, int b_at) {
+#pragma unroll
+  for (int ks = 0; ks < 4; ++ks)
+    mma_ss<0, 1>(d, desc_k<true, T>(base, a_at, 16 * ks), desc_k<false, T>(base, b_at, 16 * ks));
+}
+
 // Launches one of the wgmma kernels on their grid, a block per (64 value columns, head), with `smem` bytes
 // of dynamic shared memory (past the default limit, hence the attribute).
 template <class Kernel>
