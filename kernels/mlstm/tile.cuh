@@ -99,9 +99,10 @@ __device__ __forceinline__ void zero_acc(typename Tl::Acc& acc) {
       for (int j = 0; j < 4; ++j) acc[mt][nt][j] = 0.f;
 }
 
-// Calls f(row, col, value&) for every accumulator element of this thread.
+// Calls f(mt, nt, j, row, col) for every accumulator index [mt][nt][j] of this thread (for products of
+// several accumulators element by element).
 template <class Tl = Tile64, class F>
-__device__ __forceinline__ void acc_foreach(typename Tl::Acc& acc, F&& f) {
+__device__ __forceinline__ void acc_index_foreach(F&& f) {
   const int lane = threadIdx.x % 32;
   const int r0 = Tl::warp_row() + lane / 4, c0 = Tl::warp_col() + 2 * (lane % 4);
 #pragma unroll
@@ -109,7 +110,13 @@ __device__ __forceinline__ void acc_foreach(typename Tl::Acc& acc, F&& f) {
 #pragma unroll
     for (int nt = 0; nt < Tl::NT; ++nt)
 #pragma unroll
-      for (int j = 0; j < 4; ++j) f(r0 + 16 * mt + 8 * (j / 2), c0 + 8 * nt + (j % 2), acc[mt][nt][j]);
+      for (int j = 0; j < 4; ++j) f(mt, nt, j, r0 + 16 * mt + 8 * (j / 2), c0 + 8 * nt + (j % 2));
+}
+
+// Calls f(row, col, value&) for every accumulator element of this thread.
+template <class Tl = Tile64, class F>
+__device__ __forceinline__ void acc_foreach(typename Tl::Acc& acc, F&& f) {
+  acc_index_foreach<Tl>([&](int mt, int nt, int j, int r, int c) { f(r, c, acc[mt][nt][j]); });
 }
 
 // Sums f(row, col, value) over each of this thread's rows and over the 3 other lanes of its quad:
@@ -411,37 +418,77 @@ struct EverySlice {
   __device__ __forceinline__ bool operator()(int) const { return true; }
 };
 
-// acc += sum over kt in [kt0, kt1) of A_kt * B_kt, double-buffered through stage (two buffers of Tl::ms A
-// and Tl::ns B sub-tiles): the next slice's copies are issued before the wait for the current one. Ends
-// with a barrier (stage is free again). (One barrier per slice, issuing the copies after it, costs the
-// scores kernel 70 registers.) active(kt) false: this warp skips the product of slice kt (its part of A
-// is known to be zero there, and may not have been written: a causal block across the diagonal).
+// The double-buffered slice loop of the products below: issue(t, buffer) copies slice t into buffer t % 2
+// (the caller commits nothing), one slice ahead of the one multiplied, which mma(t, buffer) does between
+// two barriers (after the second, the buffer is free for the copies issued next). Every step commits a
+// group, empty past the last slice, so that waiting for all but the newest group always means slice t.
+// Ends with a barrier (the buffers are free again). (One barrier per slice, issuing the copies after it,
+// costs the scores kernel 70 registers.)
+template <class Issue, class Mma>
+__device__ __forceinline__ void slice_pipeline(int n, Issue&& issue, Mma&& mma) {
+  if (n <= 0) return;
+  issue(0, 0);
+  cp_async_commit();
+  for (int t = 0; t < n; ++t) {
+    if (t + 1 < n) issue(t + 1, (t + 1) % 2);
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    mma(t, t % 2);
+    __syncthreads();
+  }
+}
+
+// Copies slice kt of A and B into buf (Tl::ms A and Tl::ns B sub-tiles).
+template <class T, bool ATrans, bool BRow, class Tl>
+__device__ __forceinline__ void issue_slice(const TileSrc<T>& a, const TileSrc<T>& b, int kt, T* buf) {
+  constexpr int E = TileLayout<T>::elems;
+#pragma unroll
+  for (int i = 0; i < Tl::ms; ++i) a.template load<Tl::threads>(buf + i * E, kt, i, !ATrans);
+#pragma unroll
+  for (int i = 0; i < Tl::ns; ++i) b.template load<Tl::threads>(buf + (Tl::ms + i) * E, kt, i, !BRow);
+}
+
+// Shared memory of a product's two stage buffers.
+template <class T, class Tl>
+constexpr size_t stage_bytes() {
+  return 2 * (Tl::ms + Tl::ns) * TileLayout<T>::elems * sizeof(T);
+}
+
+// acc += sum over kt in [kt0, kt1) of A_kt * B_kt through stage (two buffers of Tl::ms + Tl::ns
+// sub-tiles). active(kt) false: this warp skips the product of slice kt (its part of A is known to be zero
+// there, and may not have been written: a causal block across the diagonal).
 template <class T, bool ATrans, bool BRow, class Tl = Tile64, class Active = EverySlice>
 __device__ __forceinline__ void gemm_tiles(typename Tl::Acc& acc, const TileSrc<T>& a, const TileSrc<T>& b, int kt0,
                                            int kt1, T* stage, Active active = {}) {
-  constexpr int E = TileLayout<T>::elems, per = Tl::ms + Tl::ns;
-  if (kt0 >= kt1) return;
-  const auto issue = [&](int kt) {
-    T* buf = stage + per * E * ((kt - kt0) & 1);
-#pragma unroll
-    for (int i = 0; i < Tl::ms; ++i) a.template load<Tl::threads>(buf + i * E, kt, i, !ATrans);
-#pragma unroll
-    for (int i = 0; i < Tl::ns; ++i) b.template load<Tl::threads>(buf + (Tl::ms + i) * E, kt, i, !BRow);
-    cp_async_commit();
-  };
-  issue(kt0);
-  for (int kt = kt0; kt < kt1; ++kt) {
-    if (kt + 1 < kt1) {
-      issue(kt + 1);
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncthreads();
-    const T* cur = stage + per * E * ((kt - kt0) & 1);
-    if (active(kt)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
-    __syncthreads();
-  }
+  constexpr int E = TileLayout<T>::elems, per = (Tl::ms + Tl::ns) * E;
+  slice_pipeline(
+      kt1 - kt0, [&](int t, int buf) { issue_slice<T, ATrans, BRow, Tl>(a, b, kt0 + t, stage + per * buf); },
+      [&](int t, int buf) {
+        const T* cur = stage + per * buf;
+        if (active(kt0 + t)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
+      });
+}
+
+// acc1 = A1 B1 over n1 slices, then acc2 = A2 B2 over n2 slices, through one double-buffered pipeline:
+// the first slice of the second product is copied while the last one of the first multiplies (two
+// gemm_tiles calls drain and refill the pipeline between them).
+template <class T, bool ATrans, bool BRow, class Tl = Tile64>
+__device__ __forceinline__ void gemm_tiles_pair(typename Tl::Acc& acc1, const TileSrc<T>& a1, const TileSrc<T>& b1,
+                                                int n1, typename Tl::Acc& acc2, const TileSrc<T>& a2,
+                                                const TileSrc<T>& b2, int n2, T* stage) {
+  constexpr int E = TileLayout<T>::elems, per = (Tl::ms + Tl::ns) * E;
+  slice_pipeline(
+      n1 + n2,
+      [&](int t, int buf) {
+        if (t < n1) issue_slice<T, ATrans, BRow, Tl>(a1, b1, t, stage + per * buf);
+        else issue_slice<T, ATrans, BRow, Tl>(a2, b2, t - n1, stage + per * buf);
+      },
+      [&](int t, int buf) {
+        const T* cur = stage + per * buf;
+        if (t < n1) BlockMma<T, ATrans, BRow, Tl>::run(acc1, cur, cur + Tl::ms * E);
+        else BlockMma<T, ATrans, BRow, Tl>::run(acc2, cur, cur + Tl::ms * E);
+      });
 }
 
 }  // namespace xlstm::kernels
