@@ -16,10 +16,10 @@
 //         intra part summed here in fp32, the inter part xdot from chunk_gemm or dstate_walk: using
 //         the stored bf16 h instead would lose the cancellation below to its rounding),
 //   a_i = d(q~.n)_i = -r_i sign(n_out_i) where |q~.n| set the maximum (else 0), dm_i = -eps r_i,
-// the second (the diagonal block first) writes dS_ij = s exp(ib_j - M_i) (dh_i . v_j / den_i + a_i) (the gradient of q_i . k_j)
-// and sums G_ij = dS_ij (q_i . k_j) in fp64: sum_{j<t} G_tj - sum_{i>t} G_it per position t (the
-// intra-chunk part of d b_t; in its reverse cumulative sum over a chunk the pairs inside the range
-// cancel exactly) and sum_{i>=j} G_ij (the intra-chunk part of k_j . dk_j).
+// the second (the diagonal block first) writes dS_ij = s exp(ib_j - M_i) (dh_i . v_j / den_i + a_i) (the
+// gradient of q_i . k_j) and sums G_ij = dS_ij (q_i . k_j) in fp64: sum_{j<t} G_tj - sum_{i>t} G_it per
+// position t (the intra-chunk part of d b_t; in its reverse cumulative sum over a chunk the pairs inside
+// the range cancel exactly) and sum_{i>=j} G_ij (the intra-chunk part of k_j . dk_j).
 #pragma once
 
 #include <cmath>
@@ -162,7 +162,8 @@ __global__ void __launch_bounds__(kThreads, Backward ? (sizeof(T) == 2 ? 3 : 2) 
       store_tile(s, pout + kb * kTile, p.L, kTile, staging, [](int, int, float v) { return v; });
     } else {
       zero_acc(dp);
-      gemm_tiles_pair<T, false, false>(s, q, k, p.DQK / kTile, dp, TileSrc<T>{DH + i0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
+      gemm_tiles_pair<T, false, false>(s, q, k, p.DQK / kTile, dp,
+                                       TileSrc<T>{DH + i0 * p.dh.ss, p.dh.ss, kTile, rows, 0},
                                        TileSrc<T>{V + j0 * p.v.ss, p.v.ss, kTile, krows, 0}, p.DHV / kTile, stage);
       Acc pd;  // P_ij (dh_i . v_j)
       acc_index_foreach([&](int mt, int nt, int e, int r, int c) {
