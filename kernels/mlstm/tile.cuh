@@ -418,28 +418,29 @@ struct EverySlice {
   __device__ __forceinline__ bool operator()(int) const { return true; }
 };
 
-// The double-buffered slice loop of the products below: issue(t, buffer) copies slice t into buffer t % 2
-// (the caller commits nothing), one slice ahead of the one multiplied, which mma(t, buffer) does between
-// two barriers (after the second, the buffer is free for the copies issued next). Every step commits a
-// group, empty past the last slice, so that waiting for all but the newest group always means slice t.
-// Ends with a barrier (the buffers are free again). (One barrier per slice, issuing the copies after it,
-// costs the scores kernel 70 registers.)
+// The double-buffered slice loop of the products below, over slices [kt0, kt1): issue(kt) copies slice kt
+// into buffer (kt - kt0) % 2 and commits them, one slice ahead of the one multiplied, which mma(kt) does
+// between two barriers (after the second, the buffer is free for the copies issued next). Ends with a
+// barrier (the buffers are free again). (One barrier per slice, issuing the copies after it, costs the
+// scores kernel 70 registers.)
 template <class Issue, class Mma>
-__device__ __forceinline__ void slice_pipeline(int n, Issue&& issue, Mma&& mma) {
-  if (n <= 0) return;
-  issue(0, 0);
-  cp_async_commit();
-  for (int t = 0; t < n; ++t) {
-    if (t + 1 < n) issue(t + 1, (t + 1) % 2);
-    cp_async_commit();
-    cp_async_wait<1>();
+__device__ __forceinline__ void slice_pipeline(int kt0, int kt1, Issue&& issue, Mma&& mma) {
+  if (kt0 >= kt1) return;
+  issue(kt0);
+  for (int kt = kt0; kt < kt1; ++kt) {
+    if (kt + 1 < kt1) {
+      issue(kt + 1);
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
     __syncthreads();
-    mma(t, t % 2);
+    mma(kt);
     __syncthreads();
   }
 }
 
-// Copies slice kt of A and B into buf (Tl::ms A and Tl::ns B sub-tiles).
+// Copies slice kt of A and B into buf (Tl::ms A and Tl::ns B sub-tiles) and commits them.
 template <class T, bool ATrans, bool BRow, class Tl>
 __device__ __forceinline__ void issue_slice(const TileSrc<T>& a, const TileSrc<T>& b, int kt, T* buf) {
   constexpr int E = TileLayout<T>::elems;
@@ -447,6 +448,7 @@ __device__ __forceinline__ void issue_slice(const TileSrc<T>& a, const TileSrc<T
   for (int i = 0; i < Tl::ms; ++i) a.template load<Tl::threads>(buf + i * E, kt, i, !ATrans);
 #pragma unroll
   for (int i = 0; i < Tl::ns; ++i) b.template load<Tl::threads>(buf + (Tl::ms + i) * E, kt, i, !BRow);
+  cp_async_commit();
 }
 
 // Shared memory of a product's two stage buffers.
@@ -461,12 +463,12 @@ constexpr size_t stage_bytes() {
 template <class T, bool ATrans, bool BRow, class Tl = Tile64, class Active = EverySlice>
 __device__ __forceinline__ void gemm_tiles(typename Tl::Acc& acc, const TileSrc<T>& a, const TileSrc<T>& b, int kt0,
                                            int kt1, T* stage, Active active = {}) {
-  constexpr int E = TileLayout<T>::elems, per = (Tl::ms + Tl::ns) * E;
+  constexpr int E = TileLayout<T>::elems, per = Tl::ms + Tl::ns;
   slice_pipeline(
-      kt1 - kt0, [&](int t, int buf) { issue_slice<T, ATrans, BRow, Tl>(a, b, kt0 + t, stage + per * buf); },
-      [&](int t, int buf) {
-        const T* cur = stage + per * buf;
-        if (active(kt0 + t)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
+      kt0, kt1, [&](int kt) { issue_slice<T, ATrans, BRow, Tl>(a, b, kt, stage + per * E * ((kt - kt0) & 1)); },
+      [&](int kt) {
+        const T* cur = stage + per * E * ((kt - kt0) & 1);
+        if (active(kt)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
       });
 }
 
@@ -479,13 +481,13 @@ __device__ __forceinline__ void gemm_tiles_pair(typename Tl::Acc& acc1, const Ti
                                                 const TileSrc<T>& b2, int n2, T* stage) {
   constexpr int E = TileLayout<T>::elems, per = (Tl::ms + Tl::ns) * E;
   slice_pipeline(
-      n1 + n2,
-      [&](int t, int buf) {
-        if (t < n1) issue_slice<T, ATrans, BRow, Tl>(a1, b1, t, stage + per * buf);
-        else issue_slice<T, ATrans, BRow, Tl>(a2, b2, t - n1, stage + per * buf);
+      0, n1 + n2,
+      [&](int t) {
+        if (t < n1) issue_slice<T, ATrans, BRow, Tl>(a1, b1, t, stage + per * (t & 1));
+        else issue_slice<T, ATrans, BRow, Tl>(a2, b2, t - n1, stage + per * (t & 1));
       },
-      [&](int t, int buf) {
-        const T* cur = stage + per * buf;
+      [&](int t) {
+        const T* cur = stage + per * (t & 1);
         if (t < n1) BlockMma<T, ATrans, BRow, Tl>::run(acc1, cur, cur + Tl::ms * E);
         else BlockMma<T, ATrans, BRow, Tl>::run(acc2, cur, cur + Tl::ms * E);
       });
