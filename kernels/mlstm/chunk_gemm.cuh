@@ -90,25 +90,26 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
   {
     const double* cm = p.chunk_m + bh * static_cast<int64_t>(NC + 1) + kc;
     if (tid < BM) {
-      if (forward_state) {
+      if constexpr (forward_state) {
         cp_async_small<8>(raw_g + tid, p.gate_cm + bh * Sp + t_row, true);
         cp_async_small<4>(raw_f + tid, p.n_out + seq + t_row, row_valid);
-        if (Kind == GemmKind::dq) cp_async_small<4>(raw_a + tid, p.a_buf + bh * Sp + t_row, true);
+        if constexpr (Kind == GemmKind::dq) cp_async_small<4>(raw_a + tid, p.a_buf + bh * Sp + t_row, true);
       } else {
         cp_async_small<8>(raw_g + tid, p.gate_ib + bh * Sp + t_row, row_valid);
       }
     }
     if (tid == 0) {
       cp_async_small<8>(raw_g + BM, forward_state ? cm : cm + 1, true);  // m_{k-1} or m_k
-      if (!forward_state) cp_async_small<8>(raw_g + BM + 1, p.chunk_g + chunk_index, true);
+      if constexpr (!forward_state) cp_async_small<8>(raw_g + BM + 1, p.chunk_g + chunk_index, true);
     }
-    if (tid < BN && (Kind == GemmKind::dq || Kind == GemmKind::dk)) cp_async_small<4>(colv + tid, nst + col0 + tid, true);
+    if (tid < BN && (Kind == GemmKind::dq || Kind == GemmKind::dk))
+      cp_async_small<4>(colv + tid, nst + col0 + tid, true);
   }
   // After phase 1 (gemm_tiles waits for every copy and ends with a barrier).
   const auto write_scalars = [&] {
     if (tid < BM) {
       const double m = raw_g[BM];
-      if (forward_state) {
+      if constexpr (forward_state) {
         rs0[tid] = expf(static_cast<float>(m - fmax(m, raw_g[tid]))) * p.scale;  // u s
         rs1[tid] = row_valid ? fabsf(raw_f[tid]) + p.eps : 1.f;                // den
         rs2[tid] = raw_a[tid];
@@ -125,7 +126,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
   // v (dk) or k (dv) times the state read as (dq, dv) ("row" B: h, dv) or transposed ("col" B: dq, xdot, dk).
   const SeqTensor& in1 = Kind == GemmKind::h ? p.q : Kind == GemmKind::dk ? p.v : Kind == GemmKind::dv ? p.k : p.dh;
   const T* A1 = head_ptr<T>(in1.ptr, in1.sb, in1.sh, bh, p.NH) + r0 * in1.ss;
-  if (Kind == GemmKind::h || Kind == GemmKind::dv)
+  if constexpr (Kind == GemmKind::h || Kind == GemmKind::dv)
     gemm_tiles<T, false, true, Tl>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
                                    TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
   else
@@ -146,7 +147,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
           if (sum2) atomicAdd(sum2 + bh * Sp + r0 + r, static_cast<double>(part[mt][h]));
         }
   };
-  if (Kind == GemmKind::xdot) {
+  if constexpr (Kind == GemmKind::xdot) {
     add_row_dots(p.xdot, nullptr);
     return;
   }
@@ -160,8 +161,8 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
       default: break;  // xdot returned above
     }
   });
-  if (Kind == GemmKind::dq) add_row_dots(p.rowdot, nullptr);  // q . dq (inter)
-  if (Kind == GemmKind::dk) add_row_dots(p.kst, p.kdk);        // k . dk (state)
+  if constexpr (Kind == GemmKind::dq) add_row_dots(p.rowdot, nullptr);  // q . dq (inter)
+  if constexpr (Kind == GemmKind::dk) add_row_dots(p.kst, p.kdk);        // k . dk (state)
   // Phase 2: the intra-chunk product over the causal 64-key slices: P or dS rows (h, dq; key slices up
   // to the row block's last, clipped to the chunk's positions) or P'^T, dS^T rows (dv, dk; query slices
   // from the row block's first on) times v, k, dh or q rows.
@@ -173,7 +174,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
   // diagonal from it are zero and never written, so the warp skips those slices.
   constexpr int slices = BM / kTile;  // 64-key slices per row block
   const int wblock = rb * slices + Tl::warp_row() / kTile;
-  if (Kind == GemmKind::h || Kind == GemmKind::dq)
+  if constexpr (Kind == GemmKind::h || Kind == GemmKind::dq)
     gemm_tiles<T, false, true, Tl>(acc, TileSrc<T>{S2 + rb * BM * p.L, p.L, kTile, BM, 0}, b2, 0,
                                    min((rb + 1) * slices, kmax), stage, [&](int kt) { return kt <= wblock; });
   else
@@ -182,7 +183,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
 
   const SeqTensor& out = Kind == GemmKind::h ? p.h : Kind == GemmKind::dq ? p.dq : Kind == GemmKind::dk ? p.dk : p.dv;
   T* O = head_ptr<T>(out.ptr, out.sb, out.sh, bh, p.NH) + r0 * out.ss + col0;
-  if (Kind == GemmKind::h) {
+  if constexpr (Kind == GemmKind::h) {
     store_tile<Tl>(acc, O, out.ss, rows, staging, [&](int r, int, float v) { return v / rs1[r]; });
     return;
   }
