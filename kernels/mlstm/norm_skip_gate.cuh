@@ -3,13 +3,14 @@
 // with h the cell output (B, NH, S, DH), c the convolved input after SiLU and z the gate half of the
 // up-projection. ATen runs this as a transpose copy, a group norm in fp32 and four pointwise kernels
 // (and about twice that backward); here one warp handles one (token, head) row of DH channels in the
-// channel-group layout of common/row_groups.cuh (lane l owns channels 4l + 128j .. + 3: one vector access per
-// group, J = ceil(DH / 128) groups), reduces mean and variance with shuffles and writes y once. The
-// forward loads the next row before the current row's stores (which the compiler may not move loads
-// past) and converts it only in its own iteration (common/row_groups.cuh: RawGroups); the backward recomputes the normalised values from the saved mean and rstd, sums the parameter
-// gradients per lane, then per CTA in a fixed warp order into one slice per CTA (no atomics: the result
-// is bit-reproducible). A CTA covers one head (blockIdx.y) and a contiguous range of tokens, so its
-// lanes own fixed channels. Statistics and all arithmetic in fp32; y, dh, dc, dz in the input dtype.
+// channel-group layout of common/row_groups.cuh (lane l owns channels 4l + 128j .. + 3: one vector
+// access per group, J = ceil(DH / 128) groups), reduces mean and variance with shuffles and writes y
+// once. The forward loads the next row before the current row's stores (which the compiler may not move
+// loads past) and converts it only in its own iteration (common/row_groups.cuh: RawGroups); the backward
+// recomputes the normalised values from the saved mean and rstd, sums the parameter gradients per lane,
+// then per CTA in a fixed warp order into one slice per CTA (no atomics: the result is bit-reproducible).
+// A CTA covers one head (blockIdx.y) and a contiguous range of tokens, so its lanes own fixed channels.
+// Statistics and all arithmetic in fp32; y, dh, dc, dz in the input dtype.
 // v2 (a lane per channel l + 32j, 2-byte accesses, no look-ahead) ran at ~1.7x its memory floor.
 // The kernel bodies use no CUDA feature beyond thread indices, warp shuffles, __shared__ and
 // __syncthreads, so tests/sim_fused_kernels.cpp also runs them on the CPU (tests/kernel_simulation.h).
