@@ -5,6 +5,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "mlstm/params.h"
@@ -31,11 +32,12 @@ cudaError_t mlstm_chunkwise_fw_cuda(const ChunkwiseParams& p, cudaStream_t strea
 cudaError_t mlstm_chunkwise_bw_cuda(const ChunkwiseParams& p, cudaStream_t stream);
 // One generation step.
 cudaError_t mlstm_step_cuda(const StepParams& p, cudaStream_t stream);
-// Whether the chunkwise op can run the wgmma kernels (bf16, DQK 128 or 256, L <= 128, an sm_90 device and
+// Whether the chunkwise op can run the wgmma kernels (bf16, DQK 128 or 256, L <= 128, a device of compute
+// capability major cc_major = 9 whose opt-in shared memory per block, optin_smem bytes, fits them, and
 // sm_90a code in the build): the forward's fused state walk and output (fused_forward.cuh), which needs no
 // chunk states in global memory unless p.states is set (the op's cache), and the backward's walk of the
 // state gradient (dstate_walk.cuh); the binding records the answer in p.wgmma.
-bool chunkwise_wgmma(const ChunkwiseParams& p);
+bool chunkwise_wgmma(const ChunkwiseParams& p, int cc_major, size_t optin_smem);
 
 // The products of the chunkwise algorithm that chunk_gemm computes (see chunk_gemm.cuh): launch_chunk_gemm
 // runs h or xdot, launch_chunk_gemm_grads dq, dk and dv in one launch.

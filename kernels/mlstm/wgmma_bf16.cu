@@ -2,8 +2,7 @@
 // the separate kernels): the fused forward (fused_forward.cuh), the backward's walk of the state gradient
 // (dstate_walk.cuh) and the normaliser's walks of both (norm_walk.cuh), and the host check that decides
 // whether they run.
-#include <array>
-#include <mutex>
+#include <cstddef>
 
 #include "mlstm/dstate_walk.cuh"
 #include "mlstm/fused_forward.cuh"
@@ -14,47 +13,21 @@ namespace xlstm::kernels {
 static_assert(kFusedMaxChunk <= kNormWalkMaxChunk && kDStateMaxChunk <= kNormWalkMaxChunk,
               "norm_walk covers the wgmma kernels' chunks");
 
-#ifdef XLSTM_CUDA_SM90A
-namespace {
-
-// A device's compute capability (major) and opt-in shared memory per block, read once per device.
-struct DeviceLimits {
-  int major = 0, optin = 0;
-};
-const DeviceLimits& device_limits(int device) {
-  constexpr int kMaxDevices = 64;
-  static std::array<std::once_flag, kMaxDevices> once;
-  static std::array<DeviceLimits, kMaxDevices> limits;
-  static const DeviceLimits none;
-  if (device < 0 || device >= kMaxDevices) return none;
-  std::call_once(once[device], [device] {
-    DeviceLimits d;
-    if (cudaDeviceGetAttribute(&d.major, cudaDevAttrComputeCapabilityMajor, device) == cudaSuccess &&
-        cudaDeviceGetAttribute(&d.optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) == cudaSuccess)
-      limits[device] = d;
-  });
-  return limits[device];
-}
-
-}  // namespace
-#endif
-
-// wgmma needs an sm_90 device and sm_90a code in the build (CMake's XLSTM_CUDA_ARCHS); the device's
-// limits are read once, the current device once per op call (the binding keeps the answer in
-// ChunkwiseParams::wgmma).
-bool chunkwise_wgmma(const ChunkwiseParams& p) {
+// wgmma needs an sm_90 device (compute capability major 9) with room for both kernels' shared memory
+// (optin_smem: the device's opt-in maximum per block) and sm_90a code in the build (CMake's
+// XLSTM_CUDA_ARCHS); the binding keeps the answer in ChunkwiseParams::wgmma.
+bool chunkwise_wgmma(const ChunkwiseParams& p, int cc_major, size_t optin_smem) {
 #ifdef XLSTM_CUDA_SM90A
   if (p.dtype != DType::bf16 || (p.DQK != 128 && p.DQK != 256) || p.DHV % kTile != 0 ||
       p.L > kFusedMaxChunk || p.L > kDStateMaxChunk)
     return false;
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess) return false;
-  const DeviceLimits& d = device_limits(device);
   const int NQ = p.DQK / kTile;
-  return d.major == 9 && fused_forward_smem_bytes<__nv_bfloat16>(NQ) <= static_cast<size_t>(d.optin) &&
-         dstate_walk_smem_bytes<__nv_bfloat16>(NQ) <= static_cast<size_t>(d.optin);
+  return cc_major == 9 && fused_forward_smem_bytes<__nv_bfloat16>(NQ) <= optin_smem &&
+         dstate_walk_smem_bytes<__nv_bfloat16>(NQ) <= optin_smem;
 #else
   (void)p;
+  (void)cc_major;
+  (void)optin_smem;
   return false;
 #endif
 }

@@ -152,7 +152,8 @@ void chunkwise_params(K::ChunkwiseParams& p, const torch::Tensor& q, const torch
     p.n0 = keep[6].data_ptr<float>();
     p.m0 = keep[7].data_ptr<float>();
   }
-  p.wgmma = K::chunkwise_wgmma(p);
+  const auto* prop = at::cuda::getDeviceProperties(q.device().index());  // (cached by ATen per device)
+  p.wgmma = K::chunkwise_wgmma(p, prop->major, prop->sharedMemPerBlockOptin);
   const auto sizes = K::chunkwise_scratch(p);
   const int64_t elem = q.element_size();
   for (double** sum : {&p.gate_b, &p.gate_ib, &p.gate_cm}) ws.add(*sum, sizes.positions);
