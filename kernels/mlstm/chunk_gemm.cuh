@@ -44,7 +44,7 @@ constexpr size_t chunk_gemm_smem_bytes() {
 template <class T, class Tl, GemmKind Kind>
 __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int tile, int head_chunk) {
   constexpr int E = TileLayout<T>::elems, BM = Tl::rows, BN = Tl::cols;
-  static_assert(Tl::ms * Tl::ns <= 2 * (Tl::ms + Tl::ns), "the output staging fits the stage buffers");
+  static_assert(Tl::ms * Tl::ns <= Tl::ms + Tl::ns, "the output staging and the row-dot tile fit a stage buffer");
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* stage = reinterpret_cast<T*>(smem_raw);
   T* staging = stage;  // free once the last product is done (gemm_tiles ends with a barrier)
@@ -76,6 +76,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
   const int64_t chunk_index = static_cast<int64_t>(bh) * NC + kc;
   const int64_t state_size = static_cast<int64_t>(p.DQK) * p.DHV;
   constexpr bool forward_state = Kind == GemmKind::h || Kind == GemmKind::dq || Kind == GemmKind::xdot;
+  constexpr bool row_dots = Kind == GemmKind::xdot || Kind == GemmKind::dq || Kind == GemmKind::dk;  // see phase 1
   const T* St = static_cast<const T*>(forward_state ? p.states : p.dstates) + chunk_index * state_size;
   const float* nst = (forward_state ? p.n_states : p.dn_states) + chunk_index * p.DQK;
   const T* Pb = static_cast<const T*>(p.pbuf) + chunk_index * p.L * p.L;
@@ -105,7 +106,8 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
     if (tid < BN && (Kind == GemmKind::dq || Kind == GemmKind::dk))
       cp_async_small<4>(colv + tid, nst + col0 + tid, true);
   }
-  // After phase 1 (gemm_tiles waits for every copy and ends with a barrier).
+  // After phase 1 (gemm_tiles waits for its copies and ends with a barrier; the row-dot tile's, issued
+  // after them, are waited for here).
   const auto write_scalars = [&] {
     if (tid < BM) {
       const double m = raw_g[BM];
@@ -117,6 +119,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
         rs0[tid] = row_valid ? expf(static_cast<float>(raw_g[BM + 1] + raw_g[tid] - m)) : 0.f;  // w
       }
     }
+    if constexpr (row_dots) cp_async_wait<0>();
     __syncthreads();
   };
 
@@ -126,18 +129,28 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
   // v (dk) or k (dv) times the state read as (dq, dv) ("row" B: h, dv) or transposed ("col" B: dq, xdot, dk).
   const SeqTensor& in1 = Kind == GemmKind::h ? p.q : Kind == GemmKind::dk ? p.v : Kind == GemmKind::dv ? p.k : p.dh;
   const T* A1 = head_ptr<T>(in1.ptr, in1.sb, in1.sh, bh, p.NH) + r0 * in1.ss;
-  if constexpr (Kind == GemmKind::h || Kind == GemmKind::dv)
+  // xdot, dq and dk dot their phase-1 rows with the same rows of q (xdot, dq) or k (dk): that tile is
+  // copied into the stage buffer phase 1 leaves free, during its last slice (v1.14's scalar loads of it
+  // after phase 1 held each warp for a global latency: the products' largest long-scoreboard stalls).
+  const T* row_dot_tile = nullptr;
+  const auto copy_row_dot_tile = [&](T* buf) {
+    const T* in = Kind == GemmKind::dk ? K + r0 * p.k.ss + col0 : Q + r0 * p.q.ss + col0;
+    load_block_tile_async<T, Tl>(buf, in, Kind == GemmKind::dk ? p.k.ss : p.q.ss, rows);
+    cp_async_commit();
+    row_dot_tile = buf;
+  };
+  if constexpr (!row_dots)
     gemm_tiles<T, false, true, Tl>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
                                    TileSrc<T>{St + col0, p.DHV, kTile * p.DHV, p.DQK, kTile}, 0, p.DQK / kTile, stage);
   else
     gemm_tiles<T, false, false, Tl>(acc, TileSrc<T>{A1, in1.ss, kTile, rows, 0},
-                                    TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, BN, 0}, 0, p.DHV / kTile, stage);
-  // Rows' dot products with q (xdot, dq) or k (dk), summed in fp64 per position.
+                                    TileSrc<T>{St + col0 * p.DHV, p.DHV, kTile, BN, 0}, 0, p.DHV / kTile, stage,
+                                    EverySlice{}, copy_row_dot_tile);
+  // Rows' dot products with q (xdot, dq) or k (dk), summed in fp64 per position (after the wait for
+  // row_dot_tile's copies and a barrier).
   auto add_row_dots = [&](double* sum, double* sum2) {
-    const T* in = Kind == GemmKind::dk ? K + r0 * p.k.ss + col0 : Q + r0 * p.q.ss + col0;
-    const int64_t ld = Kind == GemmKind::dk ? p.k.ss : p.q.ss;
     float part[Tl::MT][2];
-    acc_row_sums<Tl>(acc, part, [&](int r, int c, float v) { return r < rows ? v * to_float(in[r * ld + c]) : 0.f; });
+    acc_row_dots_tile<Tl>(acc, row_dot_tile, part);
     if (tid % 4 == 0)
       for (int mt = 0; mt < Tl::MT; ++mt)
         for (int h = 0; h < 2; ++h) {
@@ -148,6 +161,8 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
         }
   };
   if constexpr (Kind == GemmKind::xdot) {
+    cp_async_wait<0>();
+    __syncthreads();
     add_row_dots(p.xdot, nullptr);
     return;
   }
@@ -163,6 +178,7 @@ __device__ __forceinline__ void chunk_gemm_tile(const ChunkwiseParams& p, int ti
   });
   if constexpr (Kind == GemmKind::dq) add_row_dots(p.rowdot, nullptr);  // q . dq (inter)
   if constexpr (Kind == GemmKind::dk) add_row_dots(p.kst, p.kdk);        // k . dk (state)
+  if constexpr (row_dots) __syncthreads();  // (row_dot_tile read: phase 2 copies over it)
   // Phase 2: the intra-chunk product over the causal 64-key slices: P or dS rows (h, dq; key slices up
   // to the row block's last, clipped to the chunk's positions) or P'^T, dS^T rows (dv, dk; query slices
   // from the row block's first on) times v, k, dh or q rows.

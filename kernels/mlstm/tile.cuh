@@ -20,6 +20,7 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "common/device.cuh"
 
@@ -351,6 +352,29 @@ __device__ __forceinline__ void store_acc_pairs(const typename Tl::Acc& acc, T* 
     }
 }
 
+// Starts copying the Tl::rows x Tl::cols tile at g (row stride ld) into s as 64x64 sub-tiles (store_tile's
+// staging layout); rows >= valid_rows become zeros. Does not commit.
+template <class T, class Tl>
+__device__ __forceinline__ void load_block_tile_async(T* s, const T* g, int64_t ld, int valid_rows) {
+#pragma unroll
+  for (int i = 0; i < Tl::ms; ++i)
+#pragma unroll
+    for (int j = 0; j < Tl::ns; ++j)
+      load_tile_async<T, Tl::threads>(s + (i * Tl::ns + j) * TileLayout<T>::elems, g + i * kTile * ld + j * kTile, ld,
+                                      valid_rows - i * kTile);
+}
+
+// acc_row_sums of this thread's accumulator elements times the elements at their (row, column) of the
+// Tl::rows x Tl::cols tile held at s as 64x64 shared sub-tiles (load_block_tile_async's layout).
+template <class Tl, class T>
+__device__ __forceinline__ void acc_row_dots_tile(typename Tl::Acc& acc, const T* s, float (&part)[Tl::MT][2]) {
+  using Lt = TileLayout<T>;
+  const int lane = threadIdx.x % 32, r0 = Tl::warp_row() + lane / 4, c0 = Tl::warp_col() + 2 * (lane % 4);
+  // (r0, c0) in its sub-tile; the thread's other elements lie in the same one (Tiling), at fixed offsets
+  const T* base = s + ((r0 / kTile) * Tl::ns + c0 / kTile) * Lt::elems + (r0 % kTile) * Lt::ld + c0 % kTile;
+  acc_row_sums<Tl>(acc, part, [&](int r, int c, float v) { return v * to_float(base[(r - r0) * Lt::ld + c - c0]); });
+}
+
 // The sum over this thread's accumulator elements of each times the element at its (row, column) of the
 // Tl::rows x Tl::cols tile held at s as 64x64 shared sub-tiles (store_tile's staging layout), read as
 // pairs of adjacent columns with offsets fixed at compile time.
@@ -418,18 +442,32 @@ struct EverySlice {
   __device__ __forceinline__ bool operator()(int) const { return true; }
 };
 
+// No copies after a product's last slice (see slice_pipeline).
+struct NoTail {
+  __device__ __forceinline__ void operator()() const {}
+};
+
 // The double-buffered slice loop of the products below, over slices [kt0, kt1): issue(kt) copies slice kt
 // into buffer (kt - kt0) % 2 and commits them, one slice ahead of the one multiplied, which mma(kt) does
 // between two barriers (after the second, the buffer is free for the copies issued next). Ends with a
 // barrier (the buffers are free again). (One barrier per slice, issuing the copies after it, costs the
-// scores kernel 70 registers.)
-template <class Issue, class Mma>
-__device__ __forceinline__ void slice_pipeline(int kt0, int kt1, Issue&& issue, Mma&& mma) {
-  if (kt0 >= kt1) return;
+// scores kernel 70 registers.) A tail other than NoTail issues and commits copies of the caller's into
+// the buffer that follows the last slice's, while that slice multiplies; the caller waits for them
+// (cp_async_wait<0> and a barrier) and must not issue copies into that buffer before it has read them.
+template <class Issue, class Mma, class Tail = NoTail>
+__device__ __forceinline__ void slice_pipeline(int kt0, int kt1, Issue&& issue, Mma&& mma, Tail&& tail = {}) {
+  constexpr bool tail_copies = !std::is_same<std::decay_t<Tail>, NoTail>::value;
+  if (kt0 >= kt1) {
+    if constexpr (tail_copies) tail();
+    return;
+  }
   issue(kt0);
   for (int kt = kt0; kt < kt1; ++kt) {
     if (kt + 1 < kt1) {
       issue(kt + 1);
+      cp_async_wait<1>();
+    } else if constexpr (tail_copies) {
+      tail();
       cp_async_wait<1>();
     } else {
       cp_async_wait<0>();
@@ -459,17 +497,19 @@ constexpr size_t stage_bytes() {
 
 // acc += sum over kt in [kt0, kt1) of A_kt * B_kt through stage (two buffers of Tl::ms + Tl::ns
 // sub-tiles). active(kt) false: this warp skips the product of slice kt (its part of A is known to be zero
-// there, and may not have been written: a causal block across the diagonal).
-template <class T, bool ATrans, bool BRow, class Tl = Tile64, class Active = EverySlice>
+// there, and may not have been written: a causal block across the diagonal). tail(buf): see
+// slice_pipeline; buf is the stage buffer that follows the last slice's.
+template <class T, bool ATrans, bool BRow, class Tl = Tile64, class Active = EverySlice, class Tail = NoTail>
 __device__ __forceinline__ void gemm_tiles(typename Tl::Acc& acc, const TileSrc<T>& a, const TileSrc<T>& b, int kt0,
-                                           int kt1, T* stage, Active active = {}) {
+                                           int kt1, T* stage, Active active = {}, Tail tail = {}) {
   constexpr int E = TileLayout<T>::elems, per = Tl::ms + Tl::ns;
-  slice_pipeline(
-      kt0, kt1, [&](int kt) { issue_slice<T, ATrans, BRow, Tl>(a, b, kt, stage + per * E * ((kt - kt0) & 1)); },
-      [&](int kt) {
-        const T* cur = stage + per * E * ((kt - kt0) & 1);
-        if (active(kt)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
-      });
+  const auto issue = [&](int kt) { issue_slice<T, ATrans, BRow, Tl>(a, b, kt, stage + per * E * ((kt - kt0) & 1)); };
+  const auto mma = [&](int kt) {
+    const T* cur = stage + per * E * ((kt - kt0) & 1);
+    if (active(kt)) BlockMma<T, ATrans, BRow, Tl>::run(acc, cur, cur + Tl::ms * E);
+  };
+  if constexpr (std::is_same<Tail, NoTail>::value) slice_pipeline(kt0, kt1, issue, mma);
+  else slice_pipeline(kt0, kt1, issue, mma, [&] { tail(stage + per * E * ((kt1 - kt0) & 1)); });
 }
 
 // acc1 = A1 B1 over n1 slices, then acc2 = A2 B2 over n2 slices, through one double-buffered pipeline:
