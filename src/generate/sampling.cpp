@@ -33,7 +33,8 @@ void validate_generation_config(const GenerationConfig& config, int64_t vocab_si
   if (!(config.repetition_penalty > 0) || !std::isfinite(config.repetition_penalty))
     bad("repetition_penalty", number_text(config.repetition_penalty), "must be a positive number (1 = off)");
   if (config.vocab_limit < 0 || config.vocab_limit > vocab_size)
-    bad("vocab_limit", std::to_string(config.vocab_limit), "is not in [0, " + std::to_string(vocab_size) + "] (0 = no limit)");
+    bad("vocab_limit", std::to_string(config.vocab_limit),
+        "is not in [0, " + std::to_string(vocab_size) + "] (0 = no limit)");
   for (int64_t t : config.stop_tokens)
     if (t < 0 || t >= vocab_size)
       bad("stop_tokens", std::to_string(t), "is not a token id in [0, " + std::to_string(vocab_size) + ")");
@@ -44,8 +45,11 @@ torch::Tensor process_logits(const torch::Tensor& logits, const GenerationConfig
   auto x = logits.to(torch::kFloat32);
   const double inf = std::numeric_limits<double>::infinity();
   const int64_t V = x.size(-1);
-  if (config.vocab_limit > 0 && config.vocab_limit < V)
-    x = x.index_fill(-1, torch::arange(config.vocab_limit, V, torch::TensorOptions().dtype(torch::kLong).device(x.device())), -inf);
+  if (config.vocab_limit > 0 && config.vocab_limit < V) {
+    const auto long_ids = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+    const auto beyond = torch::arange(config.vocab_limit, V, long_ids);
+    x = x.index_fill(-1, beyond, -inf);
+  }
   if (config.repetition_penalty != 1.0 && seen.defined()) {
     const double p = config.repetition_penalty;
     x = torch::where(seen, torch::where(x > 0, x / p, x * p), x);
